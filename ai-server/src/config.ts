@@ -1,0 +1,203 @@
+import { existsSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { randomBytes } from 'node:crypto';
+import { z } from 'zod';
+
+/** The Korean assistant prompt of the original plan. */
+export const DEFAULT_SYSTEM_PROMPT = `너는 유능한 AI 비서다.
+사용자의 질문에 정확하고 친절하게 답한다.
+한국어로 대화하되, 사용자가 영어로 물으면 영어로 답한다.
+모르는 것은 모른다고 말한다.`;
+
+/** Hard ceiling of an inbound frame (protocol: at most 1 MiB). */
+export const MAX_FRAME_BYTES_CEILING = 1024 * 1024;
+/** Budget of one `history` frame (protocol: at most 512 KiB). */
+export const HISTORY_FRAME_BUDGET_BYTES = 512 * 1024;
+
+const int = (min: number, max: number = Number.MAX_SAFE_INTEGER) =>
+  z
+    .string()
+    .trim()
+    .regex(/^\d+$/, 'must be a whole number')
+    .transform(Number)
+    .pipe(z.number().int().min(min).max(max));
+
+const optionalString = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
+
+const url = (protocols: string[]) =>
+  optionalString.refine(
+    (v) => {
+      if (v === undefined) return true;
+      try {
+        return protocols.includes(new URL(v).protocol);
+      } catch {
+        return false;
+      }
+    },
+    { message: `must be a URL (${protocols.join(' or ')})` },
+  );
+
+const envSchema = z.object({
+  NODE_ENV: optionalString,
+  PORT: int(0, 65535).default(3001),
+  HOST: optionalString,
+  REDIS_URL: url(['redis:', 'rediss:']),
+  REDIS_CLUSTER_NODES: optionalString.refine(
+    (v) => v === undefined || v.split(',').every((n) => /^[^\s:]+:\d{1,5}$/.test(n.trim())),
+    { message: 'must be host:port,host:port,…' },
+  ),
+  GEMINI_API_KEY: optionalString,
+  GEMINI_MODEL: optionalString.transform((v) => v ?? 'gemini-2.5-flash'),
+  GEMINI_BASE_URL: url(['http:', 'https:']),
+  SYSTEM_PROMPT: z
+    .string()
+    .optional()
+    .transform((v) => (v === undefined || v.trim() === '' ? DEFAULT_SYSTEM_PROMPT : v)),
+  CONTEXT_MAX_CHARS: int(1000).default(200_000),
+  LLM_IDLE_TIMEOUT_MS: int(100).default(30_000),
+  MAX_MESSAGE_CHARS: int(1, 65_536).default(8000),
+  MAX_REPLY_CHARS: int(1, 1_000_000).default(100_000),
+  CHAT_TTL_SECONDS: int(60).default(2_592_000),
+  CHAT_MAX_MESSAGES: int(2).default(10_000),
+  TURN_LEASE_MS: int(300).default(5000),
+  HEARTBEAT_INTERVAL_MS: int(100).default(30_000),
+  ALLOWED_ORIGINS: optionalString.transform((v) =>
+    v === undefined
+      ? undefined
+      : v
+          .split(',')
+          .map((o) => o.trim().replace(/\/+$/, ''))
+          .filter((o) => o !== ''),
+  ),
+  TRUST_PROXY: int(0, 10).default(0),
+  STATIC_DIR: optionalString,
+  SHUTDOWN_GRACE_MS: int(0).default(10_000),
+  RATE_LIMIT_PER_MINUTE: int(0).default(20),
+  RATE_LIMIT_BURST: int(0).default(5),
+  CHAT_RATE_LIMIT_PER_MINUTE: int(0).default(30),
+  MAX_CONNECTIONS: int(0).default(10_000),
+  MAX_CONNECTIONS_PER_CLIENT: int(0).default(50),
+  MAX_BUFFERED_BYTES: int(HISTORY_FRAME_BUDGET_BYTES + 65_536).default(4 * 1024 * 1024),
+  AUTH_JWT_SECRET: optionalString,
+  AUTH_JWKS_URL: url(['http:', 'https:']),
+  LOG_LEVEL: z
+    .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+    .default('info'),
+  SERVER_ID: optionalString,
+});
+
+export type Env = Record<string, string | undefined>;
+
+export interface Config {
+  readonly production: boolean;
+  readonly port: number;
+  readonly host: string | undefined;
+  readonly serverId: string;
+  readonly redisUrl: string | undefined;
+  readonly redisClusterNodes: readonly { host: string; port: number }[] | undefined;
+  readonly geminiApiKey: string | undefined;
+  readonly geminiModel: string;
+  readonly geminiBaseUrl: string | undefined;
+  readonly systemPrompt: string;
+  readonly contextMaxChars: number;
+  readonly llmIdleTimeoutMs: number;
+  readonly maxMessageChars: number;
+  readonly maxReplyChars: number;
+  /** Inbound frame cap: 12 × maxMessageChars + 4096 bytes, at most 1 MiB. */
+  readonly maxFrameBytes: number;
+  readonly chatTtlSeconds: number;
+  readonly chatMaxMessages: number;
+  readonly turnLeaseMs: number;
+  readonly heartbeatIntervalMs: number;
+  readonly allowedOrigins: readonly string[] | undefined;
+  readonly trustProxy: number;
+  readonly staticDir: string | undefined;
+  readonly shutdownGraceMs: number;
+  readonly rateLimitPerMinute: number;
+  readonly rateLimitBurst: number;
+  readonly chatRateLimitPerMinute: number;
+  readonly maxConnections: number;
+  readonly maxConnectionsPerClient: number;
+  readonly maxBufferedBytes: number;
+  readonly authJwtSecret: string | undefined;
+  readonly authJwksUrl: string | undefined;
+  readonly logLevel: string;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+function defaultStaticDir(): string | undefined {
+  // dist/config.js or src/config.ts → ai-server/ → ../frontend/dist
+  const here = dirname(fileURLToPath(import.meta.url));
+  const dir = resolve(here, '..', '..', 'frontend', 'dist');
+  return existsSync(resolve(dir, 'index.html')) ? dir : undefined;
+}
+
+/**
+ * Reads and validates the whole configuration once. Throws `ConfigError` listing every
+ * problem at once; returns a frozen object that nothing else needs `process.env` for.
+ */
+export function loadConfig(env: Env): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((i) => `${i.path.join('.') || '(env)'}: ${i.message}`),
+    );
+  }
+  const e = parsed.data;
+  const problems: string[] = [];
+  if (e.REDIS_URL && e.REDIS_CLUSTER_NODES) {
+    problems.push('REDIS_URL and REDIS_CLUSTER_NODES: set one, not both');
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  const maxFrameBytes = Math.min(MAX_FRAME_BYTES_CEILING, 12 * e.MAX_MESSAGE_CHARS + 4096);
+  const config: Config = {
+    production: e.NODE_ENV === 'production',
+    port: e.PORT,
+    host: e.HOST,
+    serverId: e.SERVER_ID ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`,
+    redisUrl: e.REDIS_URL,
+    redisClusterNodes: e.REDIS_CLUSTER_NODES?.split(',').map((n) => {
+      const [host = '', port = '0'] = n.trim().split(':');
+      return { host, port: Number(port) };
+    }),
+    geminiApiKey: e.GEMINI_API_KEY,
+    geminiModel: e.GEMINI_MODEL,
+    geminiBaseUrl: e.GEMINI_BASE_URL,
+    systemPrompt: e.SYSTEM_PROMPT,
+    contextMaxChars: e.CONTEXT_MAX_CHARS,
+    llmIdleTimeoutMs: e.LLM_IDLE_TIMEOUT_MS,
+    maxMessageChars: e.MAX_MESSAGE_CHARS,
+    maxReplyChars: e.MAX_REPLY_CHARS,
+    maxFrameBytes,
+    chatTtlSeconds: e.CHAT_TTL_SECONDS,
+    chatMaxMessages: e.CHAT_MAX_MESSAGES,
+    turnLeaseMs: e.TURN_LEASE_MS,
+    heartbeatIntervalMs: e.HEARTBEAT_INTERVAL_MS,
+    allowedOrigins: e.ALLOWED_ORIGINS,
+    trustProxy: e.TRUST_PROXY,
+    staticDir: e.STATIC_DIR === undefined ? defaultStaticDir() : resolve(e.STATIC_DIR),
+    shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
+    rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
+    rateLimitBurst: e.RATE_LIMIT_BURST,
+    chatRateLimitPerMinute: e.CHAT_RATE_LIMIT_PER_MINUTE,
+    maxConnections: e.MAX_CONNECTIONS,
+    maxConnectionsPerClient: e.MAX_CONNECTIONS_PER_CLIENT,
+    maxBufferedBytes: e.MAX_BUFFERED_BYTES,
+    authJwtSecret: e.AUTH_JWT_SECRET,
+    authJwksUrl: e.AUTH_JWKS_URL,
+    logLevel: e.LOG_LEVEL,
+  };
+  return Object.freeze(config);
+}

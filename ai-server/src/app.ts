@@ -1,0 +1,112 @@
+import type { AddressInfo } from 'node:net';
+import pino, { type Logger } from 'pino';
+import { ChatService } from './chat/chat-service.js';
+import { HISTORY_FRAME_BUDGET_BYTES, type Config } from './config.js';
+import { DemoProvider } from './llm/demo-provider.js';
+import { GeminiProvider } from './llm/gemini-provider.js';
+import type { LlmProvider } from './llm/llm-provider.js';
+import { ChatHttpServer } from './server/http-server.js';
+import type { ChatStore } from './store/chat-store.js';
+import { MemoryChatStore } from './store/memory-store.js';
+import { RedisChatStore } from './store/redis-store.js';
+
+export interface App {
+  readonly config: Config;
+  readonly log: Logger;
+  readonly store: ChatStore;
+  readonly service: ChatService;
+  readonly http: ChatHttpServer;
+  listen(): Promise<AddressInfo>;
+  /** Graceful shutdown: drain (sockets 1012, turns finish or are handed over), store closed. */
+  shutdown(): Promise<void>;
+}
+
+export interface AppOverrides {
+  logger?: Logger;
+  store?: ChatStore;
+  llm?: LlmProvider;
+  /** Prefix of every Redis key (tests use a unique one). */
+  redisKeyPrefix?: string;
+}
+
+export function createLogger(config: Config): Logger {
+  return pino({
+    level: config.logLevel,
+    base: { serverId: config.serverId },
+    // Message text and keys are never logged; these paths guard against a slip.
+    redact: { paths: ['text', 'reply', 'message.text', 'apiKey', 'token', '*.apiKey'], censor: '[redacted]' },
+  });
+}
+
+export function createStore(config: Config, log: Logger, keyPrefix?: string): ChatStore {
+  const common = {
+    ttlSeconds: config.chatTtlSeconds,
+    maxMessages: config.chatMaxMessages,
+    leaseMs: config.turnLeaseMs,
+  };
+  if (config.redisUrl || config.redisClusterNodes) {
+    return new RedisChatStore({
+      ...common,
+      ...(config.redisUrl ? { url: config.redisUrl } : {}),
+      ...(config.redisClusterNodes ? { clusterNodes: config.redisClusterNodes } : {}),
+      ...(keyPrefix ? { keyPrefix } : {}),
+      logger: log.child({ component: 'store' }),
+    });
+  }
+  log.warn('REDIS_URL is not set: conversations are kept in this process only (lost on restart; run one replica only)');
+  return new MemoryChatStore(common);
+}
+
+export function createLlm(config: Config, log: Logger): LlmProvider {
+  if (config.geminiApiKey) {
+    return new GeminiProvider({
+      apiKey: config.geminiApiKey,
+      model: config.geminiModel,
+      systemPrompt: config.systemPrompt,
+      ...(config.geminiBaseUrl ? { baseUrl: config.geminiBaseUrl } : {}),
+    });
+  }
+  log.warn('GEMINI_API_KEY is not set: answering with the offline demo model');
+  return new DemoProvider({});
+}
+
+/** Wires config → logger → store → llm → service → server. Nothing listens until `listen()`. */
+export function createApp(config: Config, overrides: AppOverrides = {}): App {
+  const log = overrides.logger ?? createLogger(config);
+  const store = overrides.store ?? createStore(config, log, overrides.redisKeyPrefix);
+  const llm = overrides.llm ?? createLlm(config, log);
+  const service = new ChatService(
+    store,
+    llm,
+    {
+      serverId: config.serverId,
+      historyBudgetBytes: HISTORY_FRAME_BUDGET_BYTES,
+      contextMaxChars: config.contextMaxChars,
+      maxReplyChars: config.maxReplyChars,
+      maxMessageChars: config.maxMessageChars,
+      llmIdleTimeoutMs: config.llmIdleTimeoutMs,
+      leaseMs: config.turnLeaseMs,
+    },
+    log.child({ component: 'chat' }),
+  );
+  const http = new ChatHttpServer(config, service, store, log.child({ component: 'http' }));
+  let shuttingDown: Promise<void> | null = null;
+
+  return {
+    config,
+    log,
+    store,
+    service,
+    http,
+    listen: () => http.listen(config.port, config.host),
+    shutdown() {
+      shuttingDown ??= (async () => {
+        http.beginDrain();
+        await service.drain(config.shutdownGraceMs);
+        await http.close();
+        await store.close();
+      })();
+      return shuttingDown;
+    },
+  };
+}

@@ -1,0 +1,59 @@
+import type { LiveFrame } from '../protocol/frames.js';
+import type { ChatStore, LiveEnvelope } from '../store/chat-store.js';
+
+/**
+ * One client's view of one chat's live frames. While a snapshot is being read the frames
+ * are held; `release(ev)` then passes only those newer than the snapshot, so the client
+ * sees no gap and no duplicate between its `history` and the live frames.
+ */
+export class LiveSubscription {
+  private held: LiveEnvelope[] | null = null;
+  private lastEv = 0;
+  private unsubscribe: (() => void) | null = null;
+  private closed = false;
+
+  constructor(
+    private readonly store: ChatStore,
+    readonly chatId: string,
+    private readonly deliver: (frame: LiveFrame) => void,
+  ) {}
+
+  /** Subscribes; with `hold`, frames wait for `release`. */
+  async open(hold: boolean): Promise<void> {
+    if (hold) this.hold();
+    const unsubscribe = await this.store.subscribe(this.chatId, (e) => this.onEnvelope(e));
+    if (this.closed) unsubscribe();
+    else this.unsubscribe = unsubscribe;
+  }
+
+  /** Holds frames until the next `release` (a snapshot is about to be read). */
+  hold(): void {
+    this.held ??= [];
+  }
+
+  /** Passes the held frames newer than `ev` (the snapshot's), then every new frame. */
+  release(ev: number): void {
+    this.lastEv = Math.max(this.lastEv, ev);
+    const held = this.held ?? [];
+    this.held = null;
+    for (const e of held) this.onEnvelope(e);
+  }
+
+  close(): void {
+    this.closed = true;
+    this.held = null;
+    this.unsubscribe?.();
+    this.unsubscribe = null;
+  }
+
+  private onEnvelope(e: LiveEnvelope): void {
+    if (this.closed || 'control' in e) return;
+    if (this.held) {
+      this.held.push(e);
+      return;
+    }
+    if (e.ev <= this.lastEv) return;
+    this.lastEv = e.ev;
+    this.deliver(e.frame);
+  }
+}

@@ -1,0 +1,58 @@
+import 'dotenv/config';
+import { createApp } from './app.js';
+import { ConfigError, loadConfig } from './config.js';
+
+let config;
+try {
+  config = loadConfig(process.env);
+} catch (err) {
+  if (err instanceof ConfigError) {
+    process.stderr.write(`${err.message}\n`);
+    process.exit(1);
+  }
+  throw err;
+}
+
+const app = createApp(config);
+const { log } = app;
+
+process.on('unhandledRejection', (reason) => {
+  log.error({ err: reason }, 'unhandled rejection');
+});
+
+try {
+  await app.store.ping();
+} catch {
+  log.warn('the store does not answer yet; /readyz stays 503 until it does');
+}
+
+const address = await app.listen().catch((err: Error) => {
+  log.fatal({ err: err.message }, 'cannot listen');
+  process.exit(1);
+});
+log.info(
+  { port: address.port, model: app.service.model, store: config.redisUrl || config.redisClusterNodes ? 'redis' : 'memory', page: config.staticDir ?? null },
+  `ai-server listening on http://localhost:${address.port}/chat (WebSocket ws://localhost:${address.port}/ws-chat)`,
+);
+
+let signals = 0;
+const onSignal = (signal: NodeJS.Signals) => {
+  signals += 1;
+  if (signals > 1) {
+    log.warn({ signal }, 'second signal: exiting now');
+    process.exit(1);
+  }
+  log.info({ signal, graceMs: config.shutdownGraceMs }, 'draining');
+  app.shutdown().then(
+    () => {
+      log.info('shut down');
+      process.exit(0);
+    },
+    (err: unknown) => {
+      log.error({ err }, 'shutdown failed');
+      process.exit(1);
+    },
+  );
+};
+process.on('SIGTERM', onSignal);
+process.on('SIGINT', onSignal);

@@ -1,0 +1,143 @@
+import type { Logger } from 'pino';
+import WebSocket, { type RawData } from 'ws';
+import { AppError } from '../errors.js';
+import { ChatService, errorFrame } from '../chat/chat-service.js';
+import type { ClientSink, LegacyReply } from '../chat/client-sink.js';
+import { PROTOCOL_VERSION, type ServerFrame } from '../protocol/frames.js';
+import { FrameError, parseClientFrame } from '../protocol/parse.js';
+
+export interface ConnectionSettings {
+  serverId: string;
+  maxMessageChars: number;
+  maxFrameBytes: number;
+  maxBufferedBytes: number;
+}
+
+/** Close codes of protocol v1. */
+export const CloseCode = {
+  goingAway: 1001,
+  policy: 1008,
+  tooBig: 1009,
+  internal: 1011,
+  serviceRestart: 1012,
+  tryAgainLater: 1013,
+} as const;
+
+/**
+ * One client socket: parses and validates each frame, dispatches it to the chat service
+ * in arrival order, and turns every failure into an `error` frame (the boundary).
+ */
+export class Connection implements ClientSink {
+  /** Last time the peer showed it is alive (a frame or a pong). */
+  lastSeen = Date.now();
+  private queue: Promise<void> = Promise.resolve();
+
+  constructor(
+    readonly id: string,
+    private readonly ws: WebSocket,
+    private readonly service: ChatService,
+    private readonly settings: ConnectionSettings,
+    private readonly log: Logger,
+  ) {
+    ws.on('message', (data, isBinary) => this.onMessage(data, isBinary));
+    ws.on('pong', () => {
+      this.lastSeen = Date.now();
+    });
+    ws.on('close', (code) => {
+      this.service.detach(this);
+      this.log.debug({ code }, 'socket closed');
+    });
+    ws.on('error', (err) => {
+      // ws closes the socket itself (1009 for a frame over maxPayload); log once, quietly.
+      this.log.info({ err: err.message }, 'socket error');
+    });
+  }
+
+  send(frame: ServerFrame | LegacyReply): void {
+    if (this.ws.readyState !== WebSocket.OPEN) return;
+    if (this.ws.bufferedAmount > this.settings.maxBufferedBytes) {
+      this.log.warn({ bufferedAmount: this.ws.bufferedAmount }, 'reader too slow; closing');
+      this.ws.close(CloseCode.tryAgainLater, 'reader too slow');
+      return;
+    }
+    this.ws.send(JSON.stringify(frame));
+  }
+
+  close(code: number, reason: string): void {
+    if (this.ws.readyState === WebSocket.OPEN || this.ws.readyState === WebSocket.CONNECTING) {
+      this.ws.close(code, reason);
+    }
+  }
+
+  terminate(): void {
+    this.ws.terminate();
+  }
+
+  ping(): void {
+    if (this.ws.readyState === WebSocket.OPEN) this.ws.ping();
+  }
+
+  private onMessage(data: RawData, isBinary: boolean): void {
+    this.lastSeen = Date.now();
+    if (isBinary) {
+      this.send(errorFrame(new AppError('bad_request', 'Binary frames are not accepted; send JSON text.')));
+      return;
+    }
+    const text = Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data as ArrayBuffer).toString('utf8');
+    // Frames are handled one after another, so a join's history precedes what follows it.
+    this.queue = this.queue.then(() => this.handle(text));
+  }
+
+  private async handle(data: string): Promise<void> {
+    let context: { chatId?: string; clientMsgId?: string } = {};
+    try {
+      const parsed = parseClientFrame(data, this.settings.maxMessageChars);
+      if (parsed.kind === 'legacy') {
+        context = { chatId: parsed.frame.chatId };
+        await this.service.sendLegacy(this, parsed.frame.chatId, parsed.frame.message);
+        return;
+      }
+      const frame = parsed.frame;
+      if ('chatId' in frame) context.chatId = frame.chatId;
+      if ('clientMsgId' in frame) context.clientMsgId = frame.clientMsgId;
+      switch (frame.type) {
+        case 'hello':
+          if (frame.protocol !== PROTOCOL_VERSION) {
+            throw new AppError('bad_request', `Unsupported protocol ${frame.protocol}; this server speaks ${PROTOCOL_VERSION}.`);
+          }
+          this.send({
+            type: 'welcome',
+            protocol: PROTOCOL_VERSION,
+            serverId: this.settings.serverId,
+            model: this.service.model,
+            limits: { maxMessageChars: this.settings.maxMessageChars, maxFrameBytes: this.settings.maxFrameBytes },
+          });
+          return;
+        case 'join':
+          await this.service.join(this, frame.chatId);
+          return;
+        case 'leave':
+          this.service.leave(this, frame.chatId);
+          return;
+        case 'send':
+          await this.service.send(this, frame.chatId, frame.clientMsgId, frame.text);
+          return;
+        case 'regenerate':
+          await this.service.regenerate(this, frame.chatId, frame.clientMsgId);
+          return;
+        case 'stop':
+          await this.service.stop(frame.chatId);
+          return;
+      }
+    } catch (err) {
+      if (err instanceof FrameError) {
+        this.log.info({ code: err.code }, 'bad frame');
+        this.send(errorFrame(err, err.context));
+        return;
+      }
+      if (!(err instanceof AppError)) this.log.error({ err }, 'frame handling failed');
+      else if (err.code === 'internal' || err.code === 'store_unavailable') this.log.warn({ code: err.code, err: err.message }, 'frame failed');
+      this.send(errorFrame(err, context));
+    }
+  }
+}

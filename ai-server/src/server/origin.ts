@@ -1,0 +1,32 @@
+import type { IncomingMessage } from 'node:http';
+
+export interface OriginPolicy {
+  allowedOrigins: readonly string[] | undefined;
+  production: boolean;
+  trustProxy: number;
+}
+
+function firstHeader(value: string | string[] | undefined): string | undefined {
+  const v = Array.isArray(value) ? value[0] : value;
+  return v?.split(',')[0]?.trim() || undefined;
+}
+
+/**
+ * Whether a socket may be opened from the request's Origin. No Origin (a non-browser
+ * client): allowed. `ALLOWED_ORIGINS` set: exactly those (or `*`). Unset: any, except in
+ * production, where the Origin's host must be the request's own (or the proxy's forwarded host).
+ */
+export function originAllowed(req: IncomingMessage, policy: OriginPolicy): boolean {
+  const origin = firstHeader(req.headers.origin);
+  if (!origin) return true;
+  if (policy.allowedOrigins) {
+    return policy.allowedOrigins.includes('*') || policy.allowedOrigins.includes(origin.replace(/\/+$/, ''));
+  }
+  if (!policy.production) return true;
+  const host = (policy.trustProxy > 0 ? firstHeader(req.headers['x-forwarded-host']) : undefined) ?? req.headers.host;
+  try {
+    return host !== undefined && new URL(origin).host === host.toLowerCase();
+  } catch {
+    return false;
+  }
+}

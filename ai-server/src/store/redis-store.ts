@@ -1,0 +1,343 @@
+import { Cluster, Redis, type RedisOptions } from 'ioredis';
+import type { Logger } from 'pino';
+import { AppError } from '../errors.js';
+import type { LiveFrame, Message } from '../protocol/frames.js';
+import type {
+  BeginRegenerate,
+  BeginResult,
+  BeginSend,
+  ChatSnapshot,
+  ChatStore,
+  EndTurn,
+  LiveEnvelope,
+  StoredTurn,
+  TurnSignal,
+} from './chat-store.js';
+import { chatChannel, chatKeys } from './keys.js';
+import * as lua from './lua.js';
+import { parseEnvelope } from './envelope.js';
+
+export interface RedisChatStoreOptions {
+  url?: string;
+  clusterNodes?: readonly { host: string; port: number }[];
+  /** Prepended to every key and channel (tests use a unique one each). */
+  keyPrefix?: string;
+  ttlSeconds: number;
+  maxMessages: number;
+  leaseMs: number;
+  /** Per-command timeout; keeps a `send` under 2 s while Redis is down. */
+  commandTimeoutMs?: number;
+  logger: Logger;
+}
+
+type Client = Redis | Cluster;
+type ScriptFn = (...args: (string | number)[]) => Promise<unknown>;
+
+const SCRIPTS = {
+  chatBegin: lua.BEGIN,
+  chatDelta: lua.DELTA,
+  chatRenew: lua.RENEW,
+  chatEnd: lua.END,
+  chatRelease: lua.RELEASE,
+  chatTakeover: lua.TAKEOVER,
+  chatStop: lua.STOP,
+  chatPublish: lua.PUBLISH,
+  chatSnapshot: lua.SNAPSHOT,
+} as const;
+type ScriptName = keyof typeof SCRIPTS;
+
+/** How many messages `recentMessages` reads per round trip, newest first. */
+const CONTEXT_PAGE = 200;
+
+/**
+ * The Redis implementation of the store: one command connection (scripts, reads) and one
+ * subscriber connection for the chats' live channels.
+ */
+export class RedisChatStore implements ChatStore {
+  private readonly client: Client;
+  private readonly sub: Client;
+  private readonly prefix: string;
+  private readonly listeners = new Map<string, Set<(e: LiveEnvelope) => void>>();
+  private readonly resubscribed = new Set<() => void>();
+  private subLost = false;
+
+  constructor(private readonly options: RedisChatStoreOptions) {
+    this.prefix = options.keyPrefix ?? '';
+    const timeout = options.commandTimeoutMs ?? 1500;
+    const common: RedisOptions = {
+      // Fail fast while Redis is away: no offline queue, one retry, a command timeout;
+      // reconnect forever in the background so the replica recovers by itself.
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 1,
+      commandTimeout: timeout,
+      connectTimeout: 2000,
+      retryStrategy: (times) => Math.min(100 * 2 ** Math.min(times, 5), 2000),
+    };
+    if (options.clusterNodes) {
+      const cluster = () =>
+        new Cluster([...options.clusterNodes!], {
+          redisOptions: common,
+          enableOfflineQueue: false,
+          clusterRetryStrategy: (times) => Math.min(100 * 2 ** Math.min(times, 5), 2000),
+        });
+      this.client = cluster();
+      this.sub = cluster();
+    } else {
+      this.client = new Redis(options.url ?? 'redis://127.0.0.1:6379', common);
+      // The subscriber may queue its (re)subscriptions while reconnecting.
+      this.sub = new Redis(options.url ?? 'redis://127.0.0.1:6379', {
+        ...common,
+        enableOfflineQueue: true,
+        commandTimeout: undefined,
+      });
+    }
+    for (const [name, source] of Object.entries(SCRIPTS)) {
+      this.client.defineCommand(name, { numberOfKeys: 6, lua: source });
+    }
+    this.client.on('error', (err: Error) => this.logConnectionError('command', err));
+    this.sub.on('error', (err: Error) => this.logConnectionError('subscriber', err));
+    this.sub.on('close', () => {
+      if (this.listeners.size > 0) this.subLost = true;
+    });
+    this.sub.on('ready', () => {
+      if (!this.subLost) return;
+      this.subLost = false;
+      for (const listener of this.resubscribed) listener();
+    });
+    this.sub.on('message', (channel: string, payload: string) => this.dispatch(channel, payload));
+  }
+
+  private lastErrorLog = 0;
+  private logConnectionError(which: string, err: Error): void {
+    // ioredis emits an error per reconnect attempt; one line per 10 s is enough.
+    const now = Date.now();
+    if (now - this.lastErrorLog < 10_000) return;
+    this.lastErrorLog = now;
+    this.options.logger.warn({ connection: which, err: err.message }, 'redis connection error');
+  }
+
+  private dispatch(channel: string, payload: string): void {
+    const set = this.listeners.get(channel);
+    if (!set) return;
+    const envelope = parseEnvelope(payload);
+    if (!envelope) {
+      this.options.logger.error({ channel }, 'unparsable live envelope');
+      return;
+    }
+    for (const listener of set) listener(envelope);
+  }
+
+  private async run(name: ScriptName, chatId: string, ...args: (string | number)[]): Promise<unknown> {
+    const fn = (this.client as unknown as Record<ScriptName, ScriptFn>)[name];
+    const keys = chatKeys(this.prefix, chatId);
+    try {
+      return await fn.call(
+        this.client,
+        ...keys,
+        this.options.ttlSeconds,
+        chatChannel(this.prefix, chatId),
+        ...args,
+      );
+    } catch (err) {
+      throw toStoreError(err);
+    }
+  }
+
+  async ping(): Promise<void> {
+    try {
+      await this.client.ping();
+    } catch (err) {
+      throw toStoreError(err);
+    }
+  }
+
+  async snapshot(chatId: string, maxMessages: number): Promise<ChatSnapshot> {
+    const [total, ev, raw, turnFlat, text, lease] = (await this.run(
+      'chatSnapshot',
+      chatId,
+      maxMessages,
+    )) as [number, number, string[], string[], string, number];
+    const turnHash: Record<string, string> = {};
+    for (let i = 0; i + 1 < turnFlat.length; i += 2) turnHash[turnFlat[i]!] = turnFlat[i + 1]!;
+    const turn: StoredTurn | null = turnHash.turnId
+      ? {
+          turnId: turnHash.turnId,
+          replyTo: turnHash.replyTo ?? '',
+          replaces: turnHash.replaces ? turnHash.replaces : null,
+          text,
+          seq: Number(turnHash.seq ?? 0),
+          owner: turnHash.owner ?? '',
+          leaseAlive: lease === 1,
+        }
+      : null;
+    return { total, ev, messages: raw.map(parseMessage), turn };
+  }
+
+  async recentMessages(chatId: string, maxChars: number): Promise<Message[]> {
+    const [msgsKey] = chatKeys(this.prefix, chatId);
+    const out: Message[] = [];
+    let chars = 0;
+    try {
+      for (let end = -1; chars < maxChars; end -= CONTEXT_PAGE) {
+        const page = await this.client.lrange(msgsKey!, end - CONTEXT_PAGE + 1, end);
+        for (let i = page.length - 1; i >= 0 && chars < maxChars; i--) {
+          const m = parseMessage(page[i]!);
+          out.push(m);
+          chars += m.text.length;
+        }
+        if (page.length < CONTEXT_PAGE) break;
+      }
+    } catch (err) {
+      throw toStoreError(err);
+    }
+    return out.reverse();
+  }
+
+  async beginTurn(
+    chatId: string,
+    begin: BeginSend | BeginRegenerate,
+    turn: { turnId: string; owner: string },
+  ): Promise<BeginResult> {
+    const userJson = begin.kind === 'send' ? JSON.stringify(begin.message) : '';
+    const userId = begin.kind === 'send' ? begin.message.id : '';
+    const [kind, a, b] = (await this.run(
+      'chatBegin',
+      chatId,
+      begin.kind,
+      begin.clientMsgId,
+      turn.turnId,
+      turn.owner,
+      this.options.leaseMs,
+      this.options.maxMessages,
+      userJson,
+      userId,
+    )) as [string, string?, string?];
+    switch (kind) {
+      case 'started':
+        return { kind, messageId: a!, replyTo: a!, replaces: b ? b : null };
+      case 'duplicate':
+        return { kind, messageId: a! };
+      case 'busy':
+      case 'orphan':
+      case 'nothing':
+        return { kind };
+      default:
+        throw new AppError('internal', `unexpected begin result ${kind}`);
+    }
+  }
+
+  async appendDelta(chatId: string, turnId: string, text: string): Promise<{ signal: TurnSignal; seq: number }> {
+    const frame = JSON.stringify({ type: 'delta', chatId, turnId, seq: 0, text });
+    const [signal, seq] = (await this.run('chatDelta', chatId, turnId, text, frame)) as [TurnSignal, number];
+    return { signal, seq };
+  }
+
+  async renewLease(chatId: string, turnId: string): Promise<TurnSignal> {
+    return (await this.run('chatRenew', chatId, turnId, this.options.leaseMs)) as TurnSignal;
+  }
+
+  async endTurn(chatId: string, end: EndTurn): Promise<boolean> {
+    const ok = await this.run(
+      'chatEnd',
+      chatId,
+      end.turnId,
+      end.mode,
+      end.message ? JSON.stringify(end.message) : '',
+      end.replaces ?? '',
+      JSON.stringify(end.frame),
+      this.options.maxMessages,
+    );
+    return ok === 1;
+  }
+
+  async releaseTurn(chatId: string, turnId: string): Promise<void> {
+    await this.run('chatRelease', chatId, turnId);
+  }
+
+  async takeOver(
+    chatId: string,
+    oldTurnId: string,
+    turn: { turnId: string; owner: string },
+  ): Promise<StoredTurn | null> {
+    // The start frame needs replyTo/replaces, which only the stored turn knows: read them
+    // first; the script re-checks that the turn is still the same orphan.
+    const snap = await this.snapshot(chatId, 0);
+    if (!snap.turn || snap.turn.turnId !== oldTurnId || snap.turn.leaseAlive) return null;
+    const start: LiveFrame = {
+      type: 'start',
+      chatId,
+      turnId: turn.turnId,
+      replyTo: snap.turn.replyTo,
+      replaces: snap.turn.replaces,
+    };
+    const res = await this.run(
+      'chatTakeover',
+      chatId,
+      oldTurnId,
+      turn.turnId,
+      turn.owner,
+      this.options.leaseMs,
+      JSON.stringify(start),
+    );
+    if (res === null) return null;
+    return { ...snap.turn, turnId: turn.turnId, owner: turn.owner, text: '', seq: 0, leaseAlive: true };
+  }
+
+  async publish(chatId: string, frame: LiveFrame): Promise<void> {
+    await this.run('chatPublish', chatId, JSON.stringify(frame));
+  }
+
+  async requestStop(chatId: string): Promise<string | null> {
+    return (await this.run('chatStop', chatId)) as string | null;
+  }
+
+  async subscribe(chatId: string, listener: (envelope: LiveEnvelope) => void): Promise<() => void> {
+    const channel = chatChannel(this.prefix, chatId);
+    let set = this.listeners.get(channel);
+    if (!set) {
+      set = new Set();
+      this.listeners.set(channel, set);
+    }
+    set.add(listener);
+    if (set.size === 1) {
+      try {
+        await this.sub.subscribe(channel);
+      } catch (err) {
+        set.delete(listener);
+        if (!set.size) this.listeners.delete(channel);
+        throw toStoreError(err);
+      }
+    }
+    return () => {
+      const current = this.listeners.get(channel);
+      if (!current?.delete(listener) || current.size > 0) return;
+      this.listeners.delete(channel);
+      this.sub.unsubscribe(channel).catch(() => {
+        // Gone with the connection: nothing to undo.
+      });
+    };
+  }
+
+  onResubscribed(listener: () => void): void {
+    this.resubscribed.add(listener);
+  }
+
+  async close(): Promise<void> {
+    await Promise.allSettled([this.client.quit(), this.sub.quit()]);
+    this.client.disconnect();
+    this.sub.disconnect();
+  }
+}
+
+function parseMessage(raw: string): Message {
+  return JSON.parse(raw) as Message;
+}
+
+/** Lua errors are bugs (internal); anything else means Redis could not be reached in time. */
+function toStoreError(err: unknown): AppError {
+  if (err instanceof AppError) return err;
+  if (err instanceof Error && err.name === 'ReplyError' && !/BUSY|LOADING|CLUSTERDOWN|TRYAGAIN|MASTERDOWN|READONLY|OOM/.test(err.message)) {
+    return new AppError('internal', 'store script failed', { cause: err });
+  }
+  return new AppError('store_unavailable', undefined, { cause: err });
+}

@@ -15,6 +15,7 @@ local function touch()
 end
 local function pub(frame, seq)
   local ev = redis.call('INCR', KEYS[6])
+  if ev == 1 then redis.call('EXPIRE', KEYS[6], ARGV[1]) end
   local env = '{"ev":' .. ev
   if seq then env = env .. ',"seq":' .. seq end
   redis.call('PUBLISH', ARGV[2], env .. ',"frame":' .. frame .. '}')
@@ -145,7 +146,9 @@ return 1
 /** ARGV 3 max messages. Returns {total, ev, messages, turn hash (flat), text, lease alive}. */
 export const SNAPSHOT = `${prelude}
 local total = redis.call('LLEN', KEYS[1])
-local msgs = redis.call('LRANGE', KEYS[1], -tonumber(ARGV[3]), -1)
+local want = tonumber(ARGV[3])
+local msgs = {}
+if want > 0 then msgs = redis.call('LRANGE', KEYS[1], -want, -1) end
 local turn = redis.call('HGETALL', KEYS[3])
 local text = redis.call('GET', KEYS[4]) or ''
 local lease = redis.call('EXISTS', KEYS[5])

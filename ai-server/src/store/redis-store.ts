@@ -46,6 +46,9 @@ const SCRIPTS = {
 } as const;
 type ScriptName = keyof typeof SCRIPTS;
 
+/** Longest wait for a connection being (re)established before a command is tried. */
+const READY_WAIT_MS = 700;
+
 /** How many messages `recentMessages` reads per round trip, newest first. */
 const CONTEXT_PAGE = 200;
 
@@ -127,7 +130,26 @@ export class RedisChatStore implements ChatStore {
     for (const listener of set) listener(envelope);
   }
 
+  /**
+   * Waits (at most `READY_WAIT_MS`) for a connection that is being (re)established, so a
+   * command at start-up or during a short reconnect succeeds; with Redis away for longer
+   * the command then fails at once (no offline queue) and the caller gets store_unavailable.
+   */
+  private async whenReady(client: Client): Promise<void> {
+    if (client.status === 'ready') return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(done, READY_WAIT_MS);
+      function done() {
+        clearTimeout(timer);
+        client.off('ready', done);
+        resolve();
+      }
+      client.once('ready', done);
+    });
+  }
+
   private async run(name: ScriptName, chatId: string, ...args: (string | number)[]): Promise<unknown> {
+    await this.whenReady(this.client);
     const fn = (this.client as unknown as Record<ScriptName, ScriptFn>)[name];
     const keys = chatKeys(this.prefix, chatId);
     try {
@@ -144,6 +166,7 @@ export class RedisChatStore implements ChatStore {
   }
 
   async ping(): Promise<void> {
+    await this.whenReady(this.client);
     try {
       await this.client.ping();
     } catch (err) {
@@ -177,6 +200,7 @@ export class RedisChatStore implements ChatStore {
     const [msgsKey] = chatKeys(this.prefix, chatId);
     const out: Message[] = [];
     let chars = 0;
+    await this.whenReady(this.client);
     try {
       for (let end = -1; chars < maxChars; end -= CONTEXT_PAGE) {
         const page = await this.client.lrange(msgsKey!, end - CONTEXT_PAGE + 1, end);

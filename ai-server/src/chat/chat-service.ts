@@ -196,7 +196,7 @@ export class ChatService {
       sink.send(this.historyFrame(chatId, snap.messages, snap.total, snap.turn));
       sub.release(snap.ev);
     } catch (err) {
-      sub.release(Number.MAX_SAFE_INTEGER);
+      sub.release(null);
       throw err;
     }
   }

@@ -31,9 +31,14 @@ export class LiveSubscription {
     this.held ??= [];
   }
 
-  /** Passes the held frames newer than `ev` (the snapshot's), then every new frame. */
-  release(ev: number): void {
-    this.lastEv = Math.max(this.lastEv, ev);
+  /**
+   * Passes the held frames newer than `ev` (the snapshot's), then every new frame. With
+   * null (no snapshot could be read) every held frame passes: a duplicate, which clients
+   * drop by seq, is better than a gap. The snapshot's ev replaces the last one seen, so a
+   * Redis that came back empty (counter reset) does not silence the chat.
+   */
+  release(ev: number | null): void {
+    this.lastEv = ev ?? 0;
     const held = this.held ?? [];
     this.held = null;
     for (const e of held) this.onEnvelope(e);

@@ -1,0 +1,171 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startGeminiStub, type GeminiStub } from '../helpers/gemini-stub.js';
+import { redisServerAvailable, startRedisServer, type RedisServerHandle } from '../helpers/redis-server.js';
+import { serverBuilt, startServerProcess } from '../helpers/server-process.js';
+import { newChatId, newMsgId, startTestServer } from '../helpers/test-server.js';
+import { sleep, TestClient } from '../helpers/ws-client.js';
+
+/** Faults with their own redis-server processes (never a shared Redis: these kill it). */
+describe.skipIf(!redisServerAvailable())('faults', () => {
+  let redis: RedisServerHandle;
+  let stub: GeminiStub;
+  beforeAll(async () => {
+    redis = await startRedisServer();
+    stub = await startGeminiStub();
+  });
+  afterAll(async () => {
+    await stub?.close();
+    await redis?.stop();
+  });
+
+  it('Redis killed: a send fails within 2 s with store_unavailable; back by itself when Redis returns', async () => {
+    const server = await startTestServer({ redisUrl: redis.url, geminiBaseUrl: stub.baseUrl });
+    try {
+      const c = await server.client();
+      const chatId = newChatId();
+      c.send({ type: 'send', chatId, clientMsgId: newMsgId(), text: 'before' });
+      await c.waitFor('done');
+
+      await redis.kill();
+      const id = newMsgId();
+      const t0 = Date.now();
+      c.send({ type: 'send', chatId, clientMsgId: id, text: 'while down' });
+      const err = await c.waitFor('error', (f) => f.clientMsgId === id, 5000);
+      expect(Date.now() - t0).toBeLessThan(2000);
+      expect(err).toMatchObject({ code: 'store_unavailable', retryable: true, chatId });
+      expect((await fetch(`${server.httpUrl}/readyz`)).status).toBe(503);
+      const join = c.frames.length;
+      c.send({ type: 'join', chatId });
+      expect(await c.waitFor('error', () => true, 5000, join)).toMatchObject({ code: 'store_unavailable' });
+
+      await redis.restart();
+      // The same clientMsgId again (retry before an ack): now stored and answered.
+      let acked = false;
+      for (let i = 0; i < 40 && !acked; i++) {
+        const from = c.frames.length;
+        c.send({ type: 'send', chatId, clientMsgId: id, text: 'while down' });
+        const f = await Promise.race([c.waitFor('ack', () => true, 3000, from), c.waitFor('error', () => true, 3000, from)]);
+        acked = f.type === 'ack';
+        if (!acked) await sleep(250);
+      }
+      expect(acked).toBe(true);
+      await c.waitFor('done', (f) => f.reply === 'echo: while down', 5000);
+      expect((await fetch(`${server.httpUrl}/readyz`)).status).toBe(200);
+      const h = c.frames.length;
+      c.send({ type: 'join', chatId });
+      const history = await c.waitFor('history', () => true, 5000, h);
+      expect(history.messages.map((m: { text: string }) => m.text)).toEqual(['before', 'echo: before', 'while down', 'echo: while down']);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('Redis killed mid-turn: watchers get store_unavailable; the next join repairs the turn', async () => {
+    stub.enqueue({ kind: 'hold', pieces: ['part '] });
+    const server = await startTestServer({ redisUrl: redis.url, geminiBaseUrl: stub.baseUrl, env: { TURN_LEASE_MS: '600' } });
+    try {
+      const c = await server.client();
+      const chatId = newChatId();
+      c.send({ type: 'send', chatId, clientMsgId: newMsgId(), text: 'q' });
+      await c.waitFor('delta');
+      await redis.kill();
+      stub.release();
+      const err = await c.waitFor('error', () => true, 5000);
+      expect(err).toMatchObject({ code: 'store_unavailable', retryable: true });
+      await redis.restart();
+      await sleep(1000); // the lease (600 ms) expires
+      const c2 = await server.client();
+      c2.send({ type: 'join', chatId });
+      const h = await c2.waitFor('history', () => true, 8000);
+      // Taken over at the join: the history shows the new turn, answered to its done.
+      const turn = h.turn as { turnId: string; replyTo: string };
+      expect(turn.replyTo).toBe(h.messages[0].id);
+      const done = await c2.waitFor('done', (f) => f.turnId === turn.turnId, 8000);
+      expect(done.reply).toBe('echo: q');
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('a conversation survives a restart of the server', async () => {
+    const a = await startTestServer({ redisUrl: redis.url, geminiBaseUrl: stub.baseUrl, keyPrefix: 'restart:' });
+    const chatId = newChatId();
+    const c = await a.client();
+    c.send({ type: 'send', chatId, clientMsgId: newMsgId(), text: 'remember me' });
+    await c.waitFor('done');
+    await a.close();
+    const b = await startTestServer({ redisUrl: redis.url, geminiBaseUrl: stub.baseUrl, keyPrefix: 'restart:' });
+    try {
+      const c2 = await b.client();
+      c2.send({ type: 'join', chatId });
+      const h = await c2.waitFor('history');
+      expect(h.messages.map((m: { text: string }) => m.text)).toEqual(['remember me', 'echo: remember me']);
+      c2.send({ type: 'send', chatId, clientMsgId: newMsgId(), text: 'and now?' });
+      await c2.waitFor('done');
+      expect(stub.requests.at(-1)!.contents.map((x) => x.text)).toEqual(['remember me', 'echo: remember me', 'and now?']);
+    } finally {
+      await b.close();
+    }
+  });
+
+  describe.skipIf(!serverBuilt())('SIGTERM (the built dist/main.js)', () => {
+    it('drains: /readyz 503, sockets closed 1012, the streaming turn finishes and is stored, exit 0', async () => {
+      stub.reset();
+      stub.enqueue({ kind: 'hold', pieces: ['draining '], rest: ['finished'] });
+      const env = { REDIS_URL: redis.url, GEMINI_API_KEY: 'k', GEMINI_BASE_URL: stub.baseUrl, SHUTDOWN_GRACE_MS: '5000' };
+      const proc = await startServerProcess(env);
+      const chatId = newChatId();
+      const c = await TestClient.connect(proc.url);
+      c.send({ type: 'send', chatId, clientMsgId: newMsgId(), text: 'q' });
+      await c.waitFor('delta');
+      proc.kill('SIGTERM');
+      expect(await c.waitForClose()).toBe(1012);
+      await sleep(100);
+      expect((await fetch(`${proc.httpUrl}/readyz`)).status).toBe(503);
+      await expect(TestClient.connect(proc.url)).rejects.toThrow('HTTP 503');
+      stub.release();
+      expect(await proc.exited).toBe(0);
+      expect(proc.output()).toContain('"finishReason":"stop"');
+
+      const next = await startServerProcess(env);
+      try {
+        const c2 = await TestClient.connect(next.url);
+        c2.send({ type: 'join', chatId });
+        const h = await c2.waitFor('history');
+        expect(h.turn).toBeNull();
+        expect(h.messages.at(-1)).toMatchObject({ text: 'draining finished', status: 'complete' });
+      } finally {
+        next.kill();
+        await next.exited;
+      }
+    });
+
+    it('past SHUTDOWN_GRACE_MS the turn is handed over, never stored as stopped; the next join takes it over', async () => {
+      stub.reset();
+      stub.enqueue({ kind: 'hold', pieces: ['slow '] });
+      const env = { REDIS_URL: redis.url, GEMINI_API_KEY: 'k', GEMINI_BASE_URL: stub.baseUrl, SHUTDOWN_GRACE_MS: '300' };
+      const proc = await startServerProcess(env);
+      const chatId = newChatId();
+      const c = await TestClient.connect(proc.url);
+      c.send({ type: 'send', chatId, clientMsgId: newMsgId(), text: 'q' });
+      await c.waitFor('delta');
+      proc.kill('SIGTERM');
+      expect(await proc.exited).toBe(0);
+      expect(proc.output()).toContain('turn handed over');
+
+      const next = await startServerProcess(env);
+      try {
+        const c2 = await TestClient.connect(next.url);
+        c2.send({ type: 'join', chatId });
+        const h = await c2.waitFor('history');
+        expect(h.messages.map((m: { role: string }) => m.role)).toEqual(['user']);
+        const turn = h.turn as { turnId: string };
+        const done = await c2.waitFor('done', (f) => f.turnId === turn.turnId, 8000);
+        expect(done).toMatchObject({ reply: 'echo: q', finishReason: 'stop' });
+      } finally {
+        next.kill();
+        await next.exited;
+      }
+    });
+  });
+});

@@ -1,0 +1,61 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, DEFAULT_SYSTEM_PROMPT, loadConfig } from '../../src/config.js';
+
+describe('loadConfig', () => {
+  it('has the documented defaults and is frozen', () => {
+    const c = loadConfig({});
+    expect(c).toMatchObject({
+      port: 3001,
+      redisUrl: undefined,
+      geminiApiKey: undefined,
+      geminiModel: 'gemini-2.5-flash',
+      systemPrompt: DEFAULT_SYSTEM_PROMPT,
+      contextMaxChars: 200_000,
+      llmIdleTimeoutMs: 30_000,
+      maxMessageChars: 8000,
+      maxReplyChars: 100_000,
+      maxFrameBytes: 12 * 8000 + 4096,
+      chatTtlSeconds: 2_592_000,
+      chatMaxMessages: 10_000,
+      turnLeaseMs: 5000,
+      heartbeatIntervalMs: 30_000,
+      trustProxy: 0,
+      shutdownGraceMs: 10_000,
+      maxBufferedBytes: 4 * 1024 * 1024,
+      logLevel: 'info',
+      production: false,
+    });
+    expect(Object.isFrozen(c)).toBe(true);
+  });
+
+  it('sizes the frame cap for a maximal message, within 1 MiB', () => {
+    const c = loadConfig({ MAX_MESSAGE_CHARS: '65536' });
+    expect(c.maxFrameBytes).toBe(12 * 65536 + 4096);
+    expect(c.maxFrameBytes).toBeLessThanOrEqual(1024 * 1024);
+  });
+
+  it('reports every problem at once', () => {
+    try {
+      loadConfig({ PORT: 'abc', MAX_MESSAGE_CHARS: '70000', REDIS_URL: 'http://x', LOG_LEVEL: 'loud', TURN_LEASE_MS: '-1' });
+      expect.unreachable();
+    } catch (err) {
+      expect(err).toBeInstanceOf(ConfigError);
+      const problems = (err as ConfigError).problems.join('\n');
+      for (const key of ['PORT', 'MAX_MESSAGE_CHARS', 'REDIS_URL', 'LOG_LEVEL', 'TURN_LEASE_MS']) expect(problems).toContain(key);
+    }
+  });
+
+  it('refuses REDIS_URL and REDIS_CLUSTER_NODES together; parses the cluster seeds', () => {
+    expect(() => loadConfig({ REDIS_URL: 'redis://a:6379', REDIS_CLUSTER_NODES: 'a:1' })).toThrow(ConfigError);
+    expect(loadConfig({ REDIS_CLUSTER_NODES: 'r1:7000, r2:7001' }).redisClusterNodes).toEqual([
+      { host: 'r1', port: 7000 },
+      { host: 'r2', port: 7001 },
+    ]);
+  });
+
+  it('splits ALLOWED_ORIGINS and treats empty values as unset', () => {
+    const c = loadConfig({ ALLOWED_ORIGINS: 'https://a.example, https://b.example/', GEMINI_API_KEY: '  ' });
+    expect(c.allowedOrigins).toEqual(['https://a.example', 'https://b.example']);
+    expect(c.geminiApiKey).toBeUndefined();
+  });
+});

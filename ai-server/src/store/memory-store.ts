@@ -38,8 +38,18 @@ export class MemoryChatStore implements ChatStore {
   private readonly listeners = new Map<string, Set<(e: LiveEnvelope) => void>>();
   private readonly now: () => number;
 
+  private readonly sweeper: NodeJS.Timeout;
+
   constructor(private readonly options: MemoryChatStoreOptions) {
     this.now = options.now ?? Date.now;
+    // Expired chats are dropped when touched; the sweep frees the ones nobody touches again.
+    this.sweeper = setInterval(() => this.sweep(), 60_000);
+    this.sweeper.unref();
+  }
+
+  private sweep(): void {
+    const now = this.now();
+    for (const [chatId, c] of this.chats) if (c.expiresAt <= now && !c.turn) this.chats.delete(chatId);
   }
 
   private chat(chatId: string, create: boolean): ChatRecord | undefined {
@@ -237,6 +247,7 @@ export class MemoryChatStore implements ChatStore {
   }
 
   async close(): Promise<void> {
+    clearInterval(this.sweeper);
     this.listeners.clear();
   }
 }

@@ -49,6 +49,9 @@ type ScriptName = keyof typeof SCRIPTS;
 /** Longest wait for a connection being (re)established before a command is tried. */
 const READY_WAIT_MS = 700;
 
+/** Longest wait for a live channel's subscription (keeps a join or send under 2 s with Redis away). */
+const SUBSCRIBE_TIMEOUT_MS = 1000;
+
 /** How many messages `recentMessages` reads per round trip, newest first. */
 const CONTEXT_PAGE = 200;
 
@@ -325,8 +328,10 @@ export class RedisChatStore implements ChatStore {
     set.add(listener);
     if (set.size === 1) {
       try {
-        await this.sub.subscribe(channel);
+        await withTimeout(this.sub.subscribe(channel), SUBSCRIBE_TIMEOUT_MS);
       } catch (err) {
+        // A subscription still queued for the reconnect is undone right behind it.
+        this.sub.unsubscribe(channel).catch(() => undefined);
         set.delete(listener);
         if (!set.size) this.listeners.delete(channel);
         throw toStoreError(err);
@@ -351,6 +356,14 @@ export class RedisChatStore implements ChatStore {
     this.client.disconnect();
     this.sub.disconnect();
   }
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
 function parseMessage(raw: string): Message {

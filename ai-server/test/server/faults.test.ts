@@ -37,6 +37,13 @@ describe.skipIf(!redisServerAvailable())('faults', () => {
       const join = c.frames.length;
       c.send({ type: 'join', chatId });
       expect(await c.waitFor('error', () => true, 5000, join)).toMatchObject({ code: 'store_unavailable' });
+      // A chat this replica has no live channel for yet: still a quick, clear failure.
+      const other = newChatId();
+      const t1 = Date.now();
+      const fresh = c.frames.length;
+      c.send({ type: 'send', chatId: other, clientMsgId: newMsgId(), text: 'new chat while down' });
+      expect(await c.waitFor('error', () => true, 5000, fresh)).toMatchObject({ code: 'store_unavailable', chatId: other });
+      expect(Date.now() - t1).toBeLessThan(2000);
 
       await redis.restart();
       // The same clientMsgId again (retry before an ack): now stored and answered.

@@ -61,7 +61,7 @@ const envSchema = z.object({
   CONTEXT_MAX_CHARS: int(1000).default(200_000),
   LLM_IDLE_TIMEOUT_MS: int(100).default(30_000),
   MAX_MESSAGE_CHARS: int(1, 65_536).default(8000),
-  MAX_REPLY_CHARS: int(1, 1_000_000).default(100_000),
+  MAX_REPLY_CHARS: int(1).default(100_000),
   CHAT_TTL_SECONDS: int(60).default(2_592_000),
   CHAT_MAX_MESSAGES: int(2).default(10_000),
   TURN_LEASE_MS: int(300).default(5000),
@@ -158,6 +158,10 @@ export function loadConfig(env: Env): Config {
   const problems: string[] = [];
   if (e.REDIS_URL && e.REDIS_CLUSTER_NODES) {
     problems.push('REDIS_URL and REDIS_CLUSTER_NODES: set one, not both');
+  }
+  // The newest message must always fit a history frame: 4 bytes per code point at most.
+  if (4 * e.MAX_REPLY_CHARS + 16_384 > HISTORY_FRAME_BUDGET_BYTES) {
+    problems.push(`MAX_REPLY_CHARS: at most ${Math.floor((HISTORY_FRAME_BUDGET_BYTES - 16_384) / 4)} (a reply must fit one history frame)`);
   }
   if (problems.length > 0) throw new ConfigError(problems);
 

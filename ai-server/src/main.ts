@@ -1,6 +1,13 @@
-import 'dotenv/config';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import dotenv from 'dotenv';
 import { createApp } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
+
+// `.env` in the working directory, then at the repository root (`npm start` runs in
+// ai-server/); a variable already in the environment wins over both.
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+dotenv.config({ path: [resolve(process.cwd(), '.env'), resolve(repoRoot, '.env')], quiet: true });
 
 let config;
 try {

@@ -6,7 +6,7 @@ import type { BeginRegenerate, BeginResult, BeginSend, ChatStore, StoredTurn } f
 import type { ClientSink } from './client-sink.js';
 import { newId } from './ids.js';
 import { LiveSubscription } from './live-subscription.js';
-import { TurnRunner, turnErrorFrame, type TurnSettings } from './turn-runner.js';
+import { TurnRunner, turnErrorFrame, type TurnSettings, type TurnSpec } from './turn-runner.js';
 
 export interface ChatServiceOptions extends TurnSettings {
   serverId: string;
@@ -22,8 +22,18 @@ const HISTORY_MAX_MESSAGES = 2000;
  * orphaned turns. Knows nothing of sockets: clients are `ClientSink`s.
  */
 export class ChatService {
+  /** Turns produced by this replica, by chatId. */
   private readonly turns = new Map<string, TurnRunner>();
+  /** Each client's joined chats. */
   private readonly subscriptions = new Map<ClientSink, Map<string, LiveSubscription>>();
+  /** Each legacy client's pending answers (one subscription per message). */
+  private readonly legacy = new Map<ClientSink, Set<LiveSubscription>>();
+  /** Clients gone: nothing may subscribe them again (frames they queued still run). */
+  private readonly detached = new WeakSet<ClientSink>();
+  /** Chats watched here whose turn streams: chatId → when it last showed life. */
+  private readonly watchedTurns = new Map<string, number>();
+  private readonly watchdog: NodeJS.Timeout;
+  private sweeping = false;
   private draining = false;
 
   constructor(
@@ -32,6 +42,10 @@ export class ChatService {
     private readonly options: ChatServiceOptions,
     private readonly log: Logger,
   ) {
+    // A turn watched here that showed no life for a lease is checked: an expired lease
+    // means its replica died (or handed it over), and this replica repairs it.
+    this.watchdog = setInterval(() => void this.sweepWatchedTurns(), options.leaseMs);
+    this.watchdog.unref();
     // Frames published while the live channel was down were missed: resend snapshots.
     store.onResubscribed(() => {
       for (const [sink, subs] of this.subscriptions) {
@@ -51,84 +65,84 @@ export class ChatService {
 
   /** Subscribes the client to the chat and sends it a `history` frame, then the live frames. */
   async join(sink: ClientSink, chatId: string): Promise<void> {
-    const existing = this.subscriptions.get(sink)?.get(chatId);
-    const sub = existing ?? this.newSubscription(sink, chatId);
-    if (!existing) {
-      try {
-        await sub.open(true);
-      } catch (err) {
-        this.dropSubscription(sink, chatId);
-        throw err;
-      }
-    }
+    const sub = await this.subscription(sink, chatId, true);
     await this.resync(sink, sub);
   }
 
   leave(sink: ClientSink, chatId: string): void {
-    this.dropSubscription(sink, chatId);
+    const subs = this.subscriptions.get(sink);
+    subs?.get(chatId)?.close();
+    subs?.delete(chatId);
+    if (subs?.size === 0) this.subscriptions.delete(sink);
   }
 
   /** The client is gone: drop all its subscriptions (its turns go on). */
   detach(sink: ClientSink): void {
+    this.detached.add(sink);
     for (const sub of this.subscriptions.get(sink)?.values() ?? []) sub.close();
+    for (const sub of this.legacy.get(sink) ?? []) sub.close();
     this.subscriptions.delete(sink);
+    this.legacy.delete(sink);
   }
 
   async send(sink: ClientSink, chatId: string, clientMsgId: string, text: string): Promise<void> {
-    await this.ensureLive(sink, chatId);
     const message: Message = { id: newId('m'), role: 'user', text, createdAt: Date.now(), status: 'complete' };
     await this.begin(sink, chatId, { kind: 'send', clientMsgId, message });
   }
 
   async regenerate(sink: ClientSink, chatId: string, clientMsgId: string): Promise<void> {
-    await this.ensureLive(sink, chatId);
     await this.begin(sink, chatId, { kind: 'regenerate', clientMsgId });
   }
 
   /**
    * The original plan's frame: one `{chatId, reply}` frame per message (or one `error`),
-   * and nothing unasked.
+   * and nothing unasked. A takeover of the answer is followed to its end.
    */
   async sendLegacy(sink: ClientSink, chatId: string, text: string): Promise<void> {
-    const clientMsgId = newId('l');
+    if (this.detached.has(sink)) return;
     const turnId = newId('t');
     const message: Message = { id: newId('m'), role: 'user', text, createdAt: Date.now(), status: 'complete' };
-    const sub = new LiveSubscription(this.store, chatId, (frame) => {
-      if (!('turnId' in frame) || frame.turnId !== turnId) return;
+    let current = turnId;
+    const sub: LiveSubscription = new LiveSubscription(this.store, chatId, (frame) => {
+      if (frame.type === 'start' && frame.replyTo === message.id) current = frame.turnId;
+      if (!('turnId' in frame) || frame.turnId !== current) return;
       if (frame.type === 'done') {
-        sub.close();
-        sink.send({
-          type: 'done',
-          chatId,
-          reply: frame.reply,
-          turnId,
-          messageId: frame.messageId,
-          finishReason: frame.finishReason,
-        });
-      } else if (frame.type === 'error') {
-        sub.close();
-        sink.send(frame);
-      }
+        const { chatId: id, reply, messageId, finishReason } = frame;
+        sink.send({ type: 'done', chatId: id, reply, turnId: current, messageId, finishReason });
+      } else if (frame.type === 'error') sink.send(frame);
+      else return;
+      sub.close();
+      this.legacy.get(sink)?.delete(sub);
     });
-    await sub.open(false);
+    let set = this.legacy.get(sink);
+    if (!set) this.legacy.set(sink, (set = new Set()));
+    set.add(sub);
     try {
-      const result = await this.beginWithRepair(chatId, { kind: 'send', clientMsgId, message }, turnId);
-      if (result.kind !== 'started') {
-        sub.close();
-        throw new AppError(result.kind === 'busy' ? 'busy' : 'internal');
-      }
-      this.startTurn({ chatId, turnId, replyTo: result.replyTo, replaces: null, startPublished: false });
+      await sub.open(false);
+      const result = await this.beginWithRepair(chatId, { kind: 'send', clientMsgId: newId('l'), message }, turnId);
+      if (result.kind !== 'started') throw new AppError(result.kind === 'busy' ? 'busy' : 'internal');
+      this.startTurn({ chatId, turnId, replyTo: result.replyTo, replaces: null });
     } catch (err) {
       sub.close();
+      set.delete(sub);
       throw err;
     }
   }
 
-  /** Asks the turn streaming in the chat to stop, wherever it is produced. No turn: nothing happens. */
+  /**
+   * Asks the turn streaming in the chat to stop, wherever it is produced. An orphaned turn
+   * (its producer is gone) is ended as stopped here. No turn: nothing happens.
+   */
   async stop(chatId: string): Promise<void> {
     const turnId = await this.store.requestStop(chatId);
+    if (!turnId) return;
     const local = this.turns.get(chatId);
-    if (turnId && local?.turnId === turnId) local.abort('stop');
+    if (local?.turnId === turnId) {
+      local.abort('stop');
+      return;
+    }
+    const snap = await this.store.snapshot(chatId, 0);
+    if (snap.turn?.turnId === turnId && !snap.turn.leaseAlive) await this.repair(chatId, snap.turn);
   }
 
   /**
@@ -137,6 +151,7 @@ export class ChatService {
    */
   async drain(graceMs: number): Promise<void> {
     this.draining = true;
+    clearInterval(this.watchdog);
     const all = () => Promise.all([...this.turns.values()].map((t) => t.done));
     let timer: NodeJS.Timeout | undefined;
     const grace = new Promise<'grace'>((resolve) => {
@@ -148,51 +163,49 @@ export class ChatService {
       for (const t of this.turns.values()) t.abort('handover');
       await all();
     }
-    for (const sink of [...this.subscriptions.keys()]) this.detach(sink);
+    for (const sink of [...this.subscriptions.keys(), ...this.legacy.keys()]) this.detach(sink);
   }
 
   // ---------------------------------------------------------------------------------
 
-  private newSubscription(sink: ClientSink, chatId: string): LiveSubscription {
-    const sub = new LiveSubscription(this.store, chatId, (frame) => sink.send(frame));
+  /** The client's subscription to the chat, opened (holding its frames when new and `hold`). */
+  private async subscription(sink: ClientSink, chatId: string, hold: boolean): Promise<LiveSubscription> {
+    const existing = this.subscriptions.get(sink)?.get(chatId);
+    if (existing) return existing;
+    if (this.detached.has(sink)) throw new AppError('internal', 'the client is gone');
+    const sub = new LiveSubscription(this.store, chatId, (frame) => {
+      this.noteLiveFrame(chatId, frame);
+      sink.send(frame);
+    });
     let subs = this.subscriptions.get(sink);
-    if (!subs) {
-      subs = new Map();
-      this.subscriptions.set(sink, subs);
-    }
+    if (!subs) this.subscriptions.set(sink, (subs = new Map()));
     subs.set(chatId, sub);
+    try {
+      await sub.open(hold);
+    } catch (err) {
+      if (subs.get(chatId) === sub) this.leave(sink, chatId);
+      throw err;
+    }
     return sub;
   }
 
-  private dropSubscription(sink: ClientSink, chatId: string): void {
-    const subs = this.subscriptions.get(sink);
-    subs?.get(chatId)?.close();
-    subs?.delete(chatId);
-    if (subs?.size === 0) this.subscriptions.delete(sink);
-  }
-
-  /** A `send` implies a join for the live frames, without a `history` frame. */
-  private async ensureLive(sink: ClientSink, chatId: string): Promise<void> {
-    if (this.subscriptions.get(sink)?.has(chatId)) return;
-    const sub = this.newSubscription(sink, chatId);
-    try {
-      await sub.open(false);
-    } catch (err) {
-      this.dropSubscription(sink, chatId);
-      throw err;
-    }
-  }
-
   /** Holds the live frames, reads a snapshot (repairing an orphaned turn), sends `history`, releases. */
-  private async resync(sink: ClientSink, sub: LiveSubscription): Promise<void> {
+  private resync(sink: ClientSink, sub: LiveSubscription): Promise<void> {
+    return sub.exclusive(() => this.resyncNow(sink, sub));
+  }
+
+  /** `resync` for a caller already inside the subscription's `exclusive`. */
+  private async resyncNow(sink: ClientSink, sub: LiveSubscription): Promise<void> {
+    if (sub.isClosed) return;
     const { chatId } = sub;
     sub.hold();
     try {
       let snap = await this.store.snapshot(chatId, HISTORY_MAX_MESSAGES);
       if (snap.turn && !snap.turn.leaseAlive) {
-        await this.repair(chatId, snap.turn, 'takeover');
+        await this.repair(chatId, snap.turn);
         snap = await this.store.snapshot(chatId, HISTORY_MAX_MESSAGES);
       }
+      if (snap.turn) this.watchedTurns.set(chatId, Date.now());
       sink.send(this.historyFrame(chatId, snap.messages, snap.total, snap.turn));
       sub.release(snap.ev);
     } catch (err) {
@@ -217,33 +230,51 @@ export class ChatService {
     return { type: 'history', chatId, messages: kept, turn: turnView, truncated: kept.length < total };
   }
 
+  /**
+   * A send or regenerate: the client's live frames are held while the message is stored,
+   * so it sees its `ack` first (then, for a duplicate, a `history`), then the live frames.
+   */
   private async begin(sink: ClientSink, chatId: string, begin: BeginSend | BeginRegenerate): Promise<void> {
     const { clientMsgId } = begin;
-    const turnId = newId('t');
-    const result = await this.beginWithRepair(chatId, begin, turnId).catch((err: unknown) => {
+    const sub = await this.subscription(sink, chatId, true).catch((err: unknown) => {
       throw withClientMsgId(err, clientMsgId);
     });
+    await sub.exclusive(() => this.beginHeld(sink, sub, begin));
+  }
+
+  private async beginHeld(sink: ClientSink, sub: LiveSubscription, begin: BeginSend | BeginRegenerate): Promise<void> {
+    const { chatId } = sub;
+    const { clientMsgId } = begin;
+    sub.hold();
+    const turnId = newId('t');
+    let result: BeginResult;
+    try {
+      result = await this.beginWithRepair(chatId, begin, turnId);
+    } catch (err) {
+      sub.resume();
+      throw withClientMsgId(err, clientMsgId);
+    }
     switch (result.kind) {
       case 'started':
         sink.send({ type: 'ack', chatId, clientMsgId, messageId: result.messageId, duplicate: false });
-        this.startTurn({ chatId, turnId, replyTo: result.replyTo, replaces: result.replaces, startPublished: false });
+        sub.resume();
+        this.startTurn({ chatId, turnId, replyTo: result.replyTo, replaces: result.replaces });
         return;
-      case 'duplicate': {
+      case 'duplicate':
         sink.send({ type: 'ack', chatId, clientMsgId, messageId: result.messageId, duplicate: true });
-        const sub = this.subscriptions.get(sink)?.get(chatId);
-        if (sub) await this.resync(sink, sub);
+        await this.resyncNow(sink, sub);
         return;
-      }
       case 'busy':
+      case 'orphan':
+        sub.resume();
         throw withClientMsgId(new AppError('busy'), clientMsgId);
       case 'nothing':
+        sub.resume();
         throw withClientMsgId(new AppError('bad_request', 'There is no user message to answer again.'), clientMsgId);
-      case 'orphan':
-        throw withClientMsgId(new AppError('busy'), clientMsgId);
     }
   }
 
-  /** `beginTurn`, first marking an orphaned turn interrupted when one is in the way. */
+  /** `beginTurn`, first ending an orphaned turn in the way (the user has moved on). */
   private async beginWithRepair(chatId: string, begin: BeginSend | BeginRegenerate, turnId: string): Promise<BeginResult> {
     if (this.draining) throw new AppError('internal', 'this replica is shutting down');
     const turn = { turnId, owner: this.options.serverId };
@@ -255,36 +286,44 @@ export class ChatService {
   }
 
   /**
-   * An orphaned turn (its producer died or handed it over): taken over by this replica,
-   * or, when the user has moved on, ended as `interrupted` with its partial text.
+   * An orphaned turn (its producer died or handed it over): ended as stopped when a user
+   * asked to stop it; else taken over by this replica (answered again from the stored
+   * conversation), or, with `interrupt` (the user has moved on), ended as `interrupted`
+   * with its partial text.
    */
-  private async repair(chatId: string, orphan: StoredTurn, how: 'takeover' | 'interrupt'): Promise<void> {
-    if (how === 'takeover') {
-      if (this.draining) return;
+  private async repair(chatId: string, orphan: StoredTurn, how: 'takeover' | 'interrupt' = 'takeover'): Promise<void> {
+    if (this.draining) return;
+    if (!orphan.stopRequested && how === 'takeover') {
       const turnId = newId('t');
       const claimed = await this.store.takeOver(chatId, orphan.turnId, { turnId, owner: this.options.serverId });
       if (claimed) {
         this.log.info({ chatId, oldTurnId: orphan.turnId, turnId }, 'orphaned turn taken over');
-        this.startTurn({ chatId, turnId, replyTo: claimed.replyTo, replaces: claimed.replaces, startPublished: true });
+        this.startTurn({ chatId, turnId, replyTo: claimed.replyTo, replaces: claimed.replaces });
       }
       return;
     }
+    const stopped = orphan.stopRequested;
+    const id = newId('m');
+    const status = stopped ? 'stopped' : 'interrupted';
+    // A regenerate that did not finish stores nothing, unless stopped (its partial text then replaces).
     const message: Message | null =
-      orphan.replaces === null
-        ? { id: newId('m'), role: 'model', text: orphan.text, createdAt: Date.now(), status: 'interrupted' }
+      stopped || orphan.replaces === null
+        ? { id, role: 'model', text: orphan.text, createdAt: Date.now(), status }
         : null;
-    const frame = turnErrorFrame(new AppError('interrupted'), chatId, orphan.turnId, message?.id);
+    const frame: LiveFrame = stopped
+      ? { type: 'done', chatId, turnId: orphan.turnId, messageId: id, reply: orphan.text, finishReason: 'stopped' }
+      : turnErrorFrame(new AppError('interrupted'), chatId, orphan.turnId, message?.id);
     const ok = await this.store.endTurn(chatId, {
       turnId: orphan.turnId,
       mode: 'orphan',
       message,
-      replaces: null,
+      replaces: stopped ? orphan.replaces : null,
       frame,
     });
-    if (ok) this.log.info({ chatId, turnId: orphan.turnId }, 'orphaned turn marked interrupted');
+    if (ok) this.log.info({ chatId, turnId: orphan.turnId, status }, 'orphaned turn ended');
   }
 
-  private startTurn(spec: ConstructorParameters<typeof TurnRunner>[0]): void {
+  private startTurn(spec: TurnSpec): void {
     const log = this.log.child({ chatId: spec.chatId, turnId: spec.turnId });
     const runner = new TurnRunner(spec, this.store, this.llm, this.options, log, (frame) =>
       this.deliverLocally(spec.chatId, frame),
@@ -295,8 +334,38 @@ export class ChatService {
     });
   }
 
+  /** A frame the store could not publish, to this replica's own watchers of the chat. */
   private deliverLocally(chatId: string, frame: LiveFrame): void {
-    for (const [sink, subs] of this.subscriptions) if (subs.has(chatId)) sink.send(frame);
+    for (const subs of this.subscriptions.values()) subs.get(chatId)?.inject(frame);
+    for (const set of this.legacy.values()) for (const sub of set) if (sub.chatId === chatId) sub.inject(frame);
+  }
+
+  private noteLiveFrame(chatId: string, frame: LiveFrame): void {
+    if (frame.type === 'done' || frame.type === 'error') this.watchedTurns.delete(chatId);
+    else this.watchedTurns.set(chatId, Date.now());
+  }
+
+  /** Checks the watched turns that showed no life for a lease; repairs those whose lease expired. */
+  private async sweepWatchedTurns(): Promise<void> {
+    if (this.sweeping || this.draining) return;
+    this.sweeping = true;
+    try {
+      const stale = Date.now() - this.options.leaseMs;
+      for (const [chatId, seenAt] of this.watchedTurns) {
+        if (seenAt > stale || this.turns.has(chatId)) continue;
+        if (![...this.subscriptions.values()].some((subs) => subs.has(chatId))) {
+          this.watchedTurns.delete(chatId);
+          continue;
+        }
+        const snap = await this.store.snapshot(chatId, 0).catch(() => null);
+        if (!snap) continue; // the store is away: next sweep
+        if (!snap.turn) this.watchedTurns.delete(chatId);
+        else if (snap.turn.leaseAlive) this.watchedTurns.set(chatId, Date.now());
+        else await this.repair(chatId, snap.turn).catch(() => undefined);
+      }
+    } finally {
+      this.sweeping = false;
+    }
   }
 }
 

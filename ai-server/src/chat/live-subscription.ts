@@ -11,6 +11,7 @@ export class LiveSubscription {
   private lastEv = 0;
   private unsubscribe: (() => void) | null = null;
   private closed = false;
+  private chain: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly store: ChatStore,
@@ -18,7 +19,7 @@ export class LiveSubscription {
     private readonly deliver: (frame: LiveFrame) => void,
   ) {}
 
-  /** Subscribes; with `hold`, frames wait for `release`. */
+  /** Subscribes; with `hold`, frames wait for `release` or `resume`. */
   async open(hold: boolean): Promise<void> {
     if (hold) this.hold();
     const unsubscribe = await this.store.subscribe(this.chatId, (e) => this.onEnvelope(e));
@@ -26,7 +27,7 @@ export class LiveSubscription {
     else this.unsubscribe = unsubscribe;
   }
 
-  /** Holds frames until the next `release` (a snapshot is about to be read). */
+  /** Holds frames until the next `release` or `resume` (a snapshot or an ack must go first). */
   hold(): void {
     this.held ??= [];
   }
@@ -39,9 +40,30 @@ export class LiveSubscription {
    */
   release(ev: number | null): void {
     this.lastEv = ev ?? 0;
+    this.resume();
+  }
+
+  /** Passes the held frames (those not seen yet), then every new frame. */
+  resume(): void {
     const held = this.held ?? [];
     this.held = null;
     for (const e of held) this.onEnvelope(e);
+  }
+
+  /** Delivers a frame that could not travel through the store (it is down). */
+  inject(frame: LiveFrame): void {
+    if (!this.closed) this.deliver(frame);
+  }
+
+  /** Runs `task` after the previous one of this subscription ended (snapshots never interleave). */
+  exclusive<T>(task: () => Promise<T>): Promise<T> {
+    const run = this.chain.then(task, task);
+    this.chain = run.catch(() => undefined);
+    return run;
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
   }
 
   close(): void {

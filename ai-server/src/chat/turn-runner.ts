@@ -19,8 +19,6 @@ export interface TurnSpec {
   turnId: string;
   replyTo: string;
   replaces: string | null;
-  /** A takeover's `start` was published by the store's claim. */
-  startPublished: boolean;
 }
 
 /** Why a turn's model stream was aborted. */
@@ -42,6 +40,7 @@ export class TurnRunner {
   private flushTimer: NodeJS.Timeout | null = null;
   private flushing: Promise<void> = Promise.resolve();
   private storeError: AppError | null = null;
+  private modelDone = false;
   readonly done: Promise<void>;
 
   constructor(
@@ -64,7 +63,8 @@ export class TurnRunner {
 
   /** Ends the model stream; the turn then ends as the reason says. */
   abort(reason: AbortReason): void {
-    if (this.abortReason) return;
+    // A reply the model has finished is stored, not handed over to be answered again.
+    if (this.abortReason || (reason === 'handover' && this.modelDone)) return;
     this.abortReason = reason;
     this.abortController.abort(new Error(`turn aborted: ${reason}`));
   }
@@ -88,15 +88,7 @@ export class TurnRunner {
     let finishReason: FinishReason = 'stop';
     let failure: AppError | null = null;
     try {
-      if (!this.spec.startPublished) {
-        await this.store.publish(chatId, {
-          type: 'start',
-          chatId,
-          turnId,
-          replyTo: this.spec.replyTo,
-          replaces: this.spec.replaces,
-        });
-      }
+      // The turn's `start` was published by the store when the turn was opened or claimed.
       const stored = await this.store.recentMessages(
         chatId,
         this.settings.contextMaxChars + this.settings.maxReplyChars + this.settings.maxMessageChars,
@@ -123,6 +115,7 @@ export class TurnRunner {
       if (!this.abortReason || this.abortReason === 'max') failure = toTurnError(err, this.log);
     } finally {
       if (idleTimer) clearTimeout(idleTimer);
+      this.modelDone = true;
     }
     if (this.abortReason === 'idle') failure = new AppError('llm_unavailable', 'the model stopped answering');
     if (this.abortReason === 'stop') finishReason = 'stopped';

@@ -41,13 +41,13 @@ export function demoReply(contents: readonly LlmMessage[]): string {
   if (HANGUL.test(question)) {
     return [
       '지금은 데모 모드입니다. 이 서버에 Gemini API 키가 설정되어 있지 않아 실제 모델이 아니라 미리 준비된 안내문이 답하고 있습니다.',
-      '\n\nGemini와 대화하려면 `.env` 파일이나 환경 변수에 `GEMINI_API_KEY=<키>`를 설정한 뒤 서버를 다시 시작하세요. 키는 Google AI Studio(https://aistudio.google.com/apikey)에서 발급받을 수 있습니다.',
+      '\n\nGemini와 대화하려면 `.env` 파일이나 환경 변수에 `GEMINI_API_KEY=<키>`를 설정한 뒤 서버를 다시 시작하세요. 키는 Google AI Studio(<https://aistudio.google.com/apikey>)에서 발급받을 수 있습니다.',
       quote === '' ? '' : `\n\n질문하신 내용: “${quote}”`,
     ].join('');
   }
   return [
     'This is a demo reply: this server has no Gemini API key, so a canned notice is answering, not a real model.',
-    '\n\nTo chat with Gemini, set `GEMINI_API_KEY=<your key>` in the `.env` file or in the environment, then restart the server. You can get a key from Google AI Studio (https://aistudio.google.com/apikey).',
+    '\n\nTo chat with Gemini, set `GEMINI_API_KEY=<your key>` in the `.env` file or in the environment, then restart the server. You can get a key from Google AI Studio (<https://aistudio.google.com/apikey>).',
     quote === '' ? '' : `\n\nYou asked: “${quote}”`,
   ].join('');
 }

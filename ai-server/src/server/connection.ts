@@ -13,6 +13,9 @@ export interface ConnectionSettings {
   maxBufferedBytes: number;
 }
 
+/** Frames one socket may have waiting to be handled; beyond it the socket is closed with 1013. */
+const MAX_QUEUED_FRAMES = 256;
+
 /** Close codes of protocol v1. */
 export const CloseCode = {
   goingAway: 1001,
@@ -31,6 +34,9 @@ export class Connection implements ClientSink {
   /** Last time the peer showed it is alive (a frame or a pong). */
   lastSeen = Date.now();
   private queue: Promise<void> = Promise.resolve();
+  /** Frames received and not handled yet. */
+  private queued = 0;
+  private closed = false;
 
   constructor(
     readonly id: string,
@@ -44,6 +50,7 @@ export class Connection implements ClientSink {
       this.lastSeen = Date.now();
     });
     ws.on('close', (code) => {
+      this.closed = true;
       this.service.detach(this);
       this.log.debug({ code }, 'socket closed');
     });
@@ -83,9 +90,19 @@ export class Connection implements ClientSink {
       this.send(errorFrame(new AppError('bad_request', 'Binary frames are not accepted; send JSON text.')));
       return;
     }
+    if (this.queued >= MAX_QUEUED_FRAMES) {
+      this.log.warn({ queued: this.queued }, 'client sends faster than it is served; closing');
+      this.ws.close(CloseCode.tryAgainLater, 'too many frames');
+      return;
+    }
     const text = Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data as ArrayBuffer).toString('utf8');
     // Frames are handled one after another, so a join's history precedes what follows it.
-    this.queue = this.queue.then(() => this.handle(text));
+    // Once the socket is gone, what it had queued is dropped.
+    this.queued += 1;
+    this.queue = this.queue.then(async () => {
+      this.queued -= 1;
+      if (!this.closed) await this.handle(text);
+    });
   }
 
   private async handle(data: string): Promise<void> {

@@ -50,6 +50,9 @@ export class ChatHttpServer {
     });
     this.server = createServer((req, res) => void this.onRequest(req, res));
     this.server.on('upgrade', (req, socket, head) => this.onUpgrade(req, socket, head));
+    // Accept errors (EMFILE…) must not kill the process: log and go on.
+    this.server.on('error', (err) => this.log.error({ err: err.message }, 'http server error'));
+    this.server.on('clientError', (_err, socket) => socket.destroy());
   }
 
   async listen(port: number, host?: string): Promise<AddressInfo> {

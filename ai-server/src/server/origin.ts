@@ -20,7 +20,8 @@ export function originAllowed(req: IncomingMessage, policy: OriginPolicy): boole
   const origin = firstHeader(req.headers.origin);
   if (!origin) return true;
   if (policy.allowedOrigins) {
-    return policy.allowedOrigins.includes('*') || policy.allowedOrigins.includes(origin.replace(/\/+$/, ''));
+    const wanted = origin.replace(/\/+$/, '').toLowerCase();
+    return policy.allowedOrigins.some((o) => o === '*' || o.toLowerCase() === wanted);
   }
   if (!policy.production) return true;
   const host = (policy.trustProxy > 0 ? firstHeader(req.headers['x-forwarded-host']) : undefined) ?? req.headers.host;

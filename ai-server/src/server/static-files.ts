@@ -1,4 +1,5 @@
 import { createReadStream } from 'node:fs';
+import { pipeline } from 'node:stream';
 import { stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { extname, join, normalize, sep } from 'node:path';
@@ -78,9 +79,8 @@ export function createStaticHandler(root: string) {
       res.end();
       return true;
     }
-    createReadStream(file.path)
-      .on('error', () => res.destroy())
-      .pipe(res);
+    // pipeline closes the file when the client goes away mid-download.
+    pipeline(createReadStream(file.path), res, () => undefined);
     return true;
   };
 }

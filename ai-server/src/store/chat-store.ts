@@ -13,6 +13,8 @@ export interface StoredTurn {
   owner: string;
   /** false: the lease expired or was handed over; the turn is an orphan to repair. */
   leaseAlive: boolean;
+  /** A user asked to stop it (an orphan with this set is ended as stopped, not taken over). */
+  stopRequested: boolean;
 }
 
 /** A consistent view of a chat: its stored messages, its turn, and the event counter they were read at. */
@@ -80,7 +82,7 @@ export interface ChatStore {
   recentMessages(chatId: string, maxChars: number): Promise<Message[]>;
   /**
    * Atomically: checks idempotency and the turn lock, stores the user message (for a send)
-   * and its idempotency record, and opens the turn with its lease.
+   * and its idempotency record, opens the turn with its lease and publishes its `start`.
    */
   beginTurn(
     chatId: string,
@@ -104,8 +106,6 @@ export interface ChatStore {
     oldTurnId: string,
     turn: { turnId: string; owner: string },
   ): Promise<StoredTurn | null>;
-  /** Publishes a live frame (e.g. a turn's `start`). */
-  publish(chatId: string, frame: LiveFrame): Promise<void>;
   /** Asks the turn streaming in the chat to stop; returns its turnId, or null when none streams. */
   requestStop(chatId: string): Promise<string | null>;
   /** Subscribes to a chat's live channel; resolves once subscribed, with the way to unsubscribe. */

@@ -23,7 +23,11 @@ local function pub(frame, seq)
 end
 `;
 
-/** ARGV 3 kind, 4 clientMsgId, 5 turnId, 6 owner, 7 leaseMs, 8 maxMessages, 9 user message JSON, 10 its id. */
+/**
+ * ARGV 3 kind, 4 clientMsgId, 5 turnId, 6 owner, 7 leaseMs, 8 maxMessages, 9 user message
+ * JSON, 10 its id, 11 chatId. Publishes the turn's `start` in the same step, so no stalled
+ * producer can publish one after a takeover's.
+ */
 export const BEGIN = `${prelude}
 local existing = redis.call('HGET', KEYS[2], ARGV[4])
 if existing then
@@ -56,6 +60,9 @@ redis.call('DEL', KEYS[4])
 redis.call('HSET', KEYS[3], 'turnId', ARGV[5], 'replyTo', replyTo, 'replaces', replaces,
   'seq', 0, 'owner', ARGV[6], 'stop', 0)
 redis.call('SET', KEYS[5], ARGV[5], 'PX', ARGV[7])
+local start = {type = 'start', chatId = ARGV[11], turnId = ARGV[5], replyTo = replyTo, replaces = cjson.null}
+if replaces ~= '' then start.replaces = replaces end
+pub(cjson.encode(start))
 touch()
 return {'started', replyTo, replaces}
 `;
@@ -135,12 +142,6 @@ if not t then return false end
 redis.call('HSET', KEYS[3], 'stop', 1)
 redis.call('PUBLISH', ARGV[2], '{"ev":0,"control":"stop","turnId":' .. cjson.encode(t) .. '}')
 return t
-`;
-
-/** ARGV 3 frame JSON. */
-export const PUBLISH = `${prelude}
-pub(ARGV[3])
-return 1
 `;
 
 /** ARGV 3 max messages. Returns {total, ev, messages, turn hash (flat), text, lease alive}. */

@@ -101,7 +101,7 @@ export class MemoryChatStore implements ChatStore {
       messages: maxMessages > 0 ? c.messages.slice(-maxMessages).map((m) => ({ ...m })) : [],
       total: c.messages.length,
       ev: c.ev,
-      turn: c.turn ? { ...c.turn, text: c.text, leaseAlive: alive } : null,
+      turn: c.turn ? { ...c.turn, text: c.text, leaseAlive: alive, stopRequested: c.turn.stop } : null,
     };
   }
 
@@ -147,6 +147,7 @@ export class MemoryChatStore implements ChatStore {
     c.text = '';
     c.turn = { turnId: turn.turnId, replyTo, replaces, seq: 0, owner: turn.owner, stop: false };
     c.lease = { turnId: turn.turnId, expiresAt: this.now() + this.options.leaseMs };
+    this.pub(chatId, c, { type: 'start', chatId, turnId: turn.turnId, replyTo, replaces });
     return { kind: 'started', messageId: replyTo, replyTo, replaces };
   }
 
@@ -212,12 +213,7 @@ export class MemoryChatStore implements ChatStore {
       replyTo: c.turn.replyTo,
       replaces: c.turn.replaces,
     });
-    return { ...c.turn, text: '', leaseAlive: true };
-  }
-
-  async publish(chatId: string, frame: LiveFrame): Promise<void> {
-    const c = this.chat(chatId, true)!;
-    this.pub(chatId, c, frame);
+    return { ...c.turn, text: '', leaseAlive: true, stopRequested: false };
   }
 
   async requestStop(chatId: string): Promise<string | null> {

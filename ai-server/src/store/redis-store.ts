@@ -41,7 +41,6 @@ const SCRIPTS = {
   chatRelease: lua.RELEASE,
   chatTakeover: lua.TAKEOVER,
   chatStop: lua.STOP,
-  chatPublish: lua.PUBLISH,
   chatSnapshot: lua.SNAPSHOT,
 } as const;
 type ScriptName = keyof typeof SCRIPTS;
@@ -64,6 +63,8 @@ export class RedisChatStore implements ChatStore {
   private readonly sub: Client;
   private readonly prefix: string;
   private readonly listeners = new Map<string, Set<(e: LiveEnvelope) => void>>();
+  /** The SUBSCRIBE of each channel, which every listener of that channel waits for. */
+  private readonly subscribing = new Map<string, Promise<void>>();
   private readonly resubscribed = new Set<() => void>();
   private subLost = false;
 
@@ -194,6 +195,7 @@ export class RedisChatStore implements ChatStore {
           seq: Number(turnHash.seq ?? 0),
           owner: turnHash.owner ?? '',
           leaseAlive: lease === 1,
+          stopRequested: turnHash.stop === '1',
         }
       : null;
     return { total, ev, messages: raw.map(parseMessage), turn };
@@ -238,6 +240,7 @@ export class RedisChatStore implements ChatStore {
       this.options.maxMessages,
       userJson,
       userId,
+      chatId,
     )) as [string, string?, string?];
     switch (kind) {
       case 'started':
@@ -307,11 +310,7 @@ export class RedisChatStore implements ChatStore {
       JSON.stringify(start),
     );
     if (res === null) return null;
-    return { ...snap.turn, turnId: turn.turnId, owner: turn.owner, text: '', seq: 0, leaseAlive: true };
-  }
-
-  async publish(chatId: string, frame: LiveFrame): Promise<void> {
-    await this.run('chatPublish', chatId, JSON.stringify(frame));
+    return { ...snap.turn, turnId: turn.turnId, owner: turn.owner, text: '', seq: 0, leaseAlive: true, stopRequested: false };
   }
 
   async requestStop(chatId: string): Promise<string | null> {
@@ -326,21 +325,27 @@ export class RedisChatStore implements ChatStore {
       this.listeners.set(channel, set);
     }
     set.add(listener);
-    if (set.size === 1) {
-      try {
-        await withTimeout(this.sub.subscribe(channel), SUBSCRIBE_TIMEOUT_MS);
-      } catch (err) {
-        // A subscription still queued for the reconnect is undone right behind it.
-        this.sub.unsubscribe(channel).catch(() => undefined);
-        set.delete(listener);
-        if (!set.size) this.listeners.delete(channel);
-        throw toStoreError(err);
-      }
+    let pending = this.subscribing.get(channel);
+    if (!pending) {
+      pending = withTimeout(this.sub.subscribe(channel), SUBSCRIBE_TIMEOUT_MS).then(
+        () => undefined,
+        (err: unknown) => {
+          // Every listener of the channel fails with it; a SUBSCRIBE still queued for the
+          // reconnect is undone right behind it.
+          this.subscribing.delete(channel);
+          this.listeners.delete(channel);
+          this.sub.unsubscribe(channel).catch(() => undefined);
+          throw toStoreError(err);
+        },
+      );
+      this.subscribing.set(channel, pending);
     }
+    await pending;
     return () => {
       const current = this.listeners.get(channel);
       if (!current?.delete(listener) || current.size > 0) return;
       this.listeners.delete(channel);
+      this.subscribing.delete(channel);
       this.sub.unsubscribe(channel).catch(() => {
         // Gone with the connection: nothing to undo.
       });

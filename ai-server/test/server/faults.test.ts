@@ -94,6 +94,35 @@ describe.skipIf(!redisServerAvailable())('faults', () => {
     }
   });
 
+  it.skipIf(!serverBuilt())('stop on a turn whose producer is gone ends it as stopped, with its partial text', async () => {
+    stub.reset();
+    stub.enqueue({ kind: 'hold', pieces: ['half '] });
+    const env = { REDIS_URL: redis.url, GEMINI_API_KEY: 'k', GEMINI_BASE_URL: stub.baseUrl, TURN_LEASE_MS: '600' };
+    const producer = await startServerProcess(env);
+    const other = await startTestServer({ redisUrl: redis.url, geminiBaseUrl: stub.baseUrl, keyPrefix: '', env: { TURN_LEASE_MS: '600' } });
+    try {
+      const chatId = newChatId();
+      const sender = await TestClient.connect(producer.url);
+      sender.send({ type: 'send', chatId, clientMsgId: newMsgId(), text: 'q' });
+      await sender.waitFor('delta');
+      await sleep(100);
+      producer.kill('SIGKILL');
+      await producer.exited;
+      await sleep(800); // the lease expires
+      const c = await other.client();
+      c.send({ type: 'stop', chatId });
+      // no join: the stopping socket implies nothing; a join now shows the stopped answer
+      await sleep(300);
+      c.send({ type: 'join', chatId });
+      const h = await c.waitFor('history');
+      expect(h.turn).toBeNull();
+      expect(h.messages.at(-1)).toMatchObject({ role: 'model', text: 'half ', status: 'stopped' });
+    } finally {
+      producer.kill('SIGKILL');
+      await other.close();
+    }
+  });
+
   it('a conversation survives a restart of the server', async () => {
     const a = await startTestServer({ redisUrl: redis.url, geminiBaseUrl: stub.baseUrl, keyPrefix: 'restart:' });
     const chatId = newChatId();
@@ -144,6 +173,39 @@ describe.skipIf(!redisServerAvailable())('faults', () => {
       } finally {
         next.kill();
         await next.exited;
+      }
+    });
+
+    it('the producing replica killed (SIGKILL): a watcher on another replica gets the takeover and its done', async () => {
+      stub.reset();
+      stub.enqueue({ kind: 'hold', pieces: ['doomed '] });
+      const env = { REDIS_URL: redis.url, GEMINI_API_KEY: 'k', GEMINI_BASE_URL: stub.baseUrl, TURN_LEASE_MS: '1000' };
+      const producer = await startServerProcess(env);
+      const watcherServer = await startTestServer({
+        redisUrl: redis.url,
+        geminiBaseUrl: stub.baseUrl,
+        keyPrefix: '',
+        env: { TURN_LEASE_MS: '1000' },
+      });
+      try {
+        const chatId = newChatId();
+        const watcher = await watcherServer.client();
+        watcher.send({ type: 'join', chatId });
+        await watcher.waitFor('history');
+        const sender = await TestClient.connect(producer.url);
+        sender.send({ type: 'send', chatId, clientMsgId: newMsgId(), text: 'q' });
+        const first = await watcher.waitFor('start');
+        await watcher.waitFor('delta');
+        producer.kill('SIGKILL');
+        const t0 = Date.now();
+        const takeover = await watcher.waitFor('start', (f) => f.turnId !== first.turnId, 8000);
+        expect(Date.now() - t0).toBeLessThan(5000);
+        expect(takeover).toMatchObject({ replyTo: first.replyTo, replaces: null });
+        const done = await watcher.waitFor('done', (f) => f.turnId === takeover.turnId, 8000);
+        expect(done.reply).toBe('echo: q');
+      } finally {
+        producer.kill('SIGKILL');
+        await watcherServer.close();
       }
     });
 

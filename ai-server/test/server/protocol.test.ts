@@ -110,6 +110,40 @@ describe.skipIf(!redis)('protocol v1 on Redis', () => {
     expect(stub.requests).toHaveLength(1);
   });
 
+  it('a duplicate send from another socket while the answer streams: ack, history, then only newer deltas', async () => {
+    stub.enqueue({ kind: 'hold', pieces: ['a ', 'b '], rest: ['c ', 'd'], delayMs: 30 });
+    const c = await server.client();
+    const chatId = newChatId();
+    const id = newMsgId();
+    c.send({ type: 'send', chatId, clientMsgId: id, text: 'once' });
+    await c.waitFor('delta', (f) => f.seq === 2);
+    const other = await server.client();
+    other.send({ type: 'send', chatId, clientMsgId: id, text: 'once' });
+    const h = await other.waitFor('history');
+    stub.release();
+    const done = await other.waitFor('done');
+    const live = other.frames.filter((f) => f.chatId === chatId);
+    expect(live.map((f) => f.type).slice(0, 2)).toEqual(['ack', 'history']);
+    expect(live[0]).toMatchObject({ duplicate: true });
+    const deltas = live.filter((f) => f.type === 'delta');
+    expect(deltas.every((d) => d.seq > h.turn.seq)).toBe(true);
+    expect(h.turn.text + deltas.map((d) => d.text).join('')).toBe(done.reply);
+    expect(stub.requests).toHaveLength(1);
+  });
+
+  it('a socket that closes with frames queued leaves no subscription behind', async () => {
+    const { Redis } = await import('ioredis');
+    const r = new Redis(redis!.url);
+    const c = await server.client();
+    const chatIds = Array.from({ length: 50 }, () => newChatId());
+    for (const chatId of chatIds) c.send({ type: 'join', chatId });
+    c.ws.terminate();
+    await sleep(500);
+    const channels = await r.pubsub('CHANNELS', '*');
+    r.disconnect();
+    expect(channels.filter((ch) => chatIds.some((id) => ch.includes(id)))).toEqual([]);
+  });
+
   it('busy while a turn streams: nothing stored, the id may be sent again later', async () => {
     stub.enqueue({ kind: 'hold', pieces: ['held '], rest: ['end'] });
     const c = await server.client();

@@ -87,14 +87,16 @@ function contract(name: string, make: () => Promise<ChatStore | null>) {
       await sleep(50);
       unsubscribe();
       const frames = got.filter((e): e is Extract<LiveEnvelope, { frame: LiveFrame }> => 'frame' in e);
-      expect(frames.map((e) => e.frame.type)).toEqual(['delta', 'delta', 'done']);
-      expect(frames.map((e) => ('seq' in e.frame ? e.frame.seq : null))).toEqual([1, 2, null]);
-      expect(frames[0]!.ev).toBeLessThan(frames[1]!.ev);
-      expect(frames[1]!.ev).toBeLessThanOrEqual(mid.ev);
+      // beginTurn published the turn's start, in the same atomic step.
+      expect(frames.map((e) => e.frame.type)).toEqual(['start', 'delta', 'delta', 'done']);
+      expect(frames[0]!.frame).toEqual({ type: 'start', chatId, turnId: 't1', replyTo: m.id, replaces: null });
+      expect(frames.map((e) => ('seq' in e.frame ? e.frame.seq : null))).toEqual([null, 1, 2, null]);
+      expect(frames.map((e) => e.ev)).toEqual([...frames.map((e) => e.ev)].sort((a, b) => a - b));
+      expect(frames[2]!.ev).toBeLessThanOrEqual(mid.ev);
       const end = await s().snapshot(chatId, 100);
       expect(end.turn).toBeNull();
       expect(end.messages.map((x) => x.id)).toEqual([m.id, reply.id]);
-      expect(end.ev).toBe(frames[2]!.ev);
+      expect(end.ev).toBe(frames[3]!.ev);
     });
 
     it('stop sets a flag the producer sees, and a control on the channel', async () => {

@@ -1,0 +1,32 @@
+import { defineConfig } from 'vite';
+import react from '@vitejs/plugin-react';
+
+// `npm run dev`: the page on Vite's dev server, the socket proxied to an ai-server
+// running beside it (AI_SERVER_URL, default http://localhost:3001), so the page
+// keeps using its same-origin `/ws-chat` exactly as in production.
+const aiServer = process.env.AI_SERVER_URL ?? 'http://localhost:3001';
+
+export default defineConfig({
+  plugins: [react()],
+  server: {
+    port: Number(process.env.VITE_PORT ?? 5173),
+    proxy: {
+      '/ws-chat': { target: aiServer.replace(/^http/, 'ws'), ws: true, changeOrigin: true },
+      '/healthz': { target: aiServer },
+      '/readyz': { target: aiServer },
+    },
+  },
+  preview: {
+    proxy: {
+      '/ws-chat': { target: aiServer.replace(/^http/, 'ws'), ws: true, changeOrigin: true },
+    },
+  },
+  build: {
+    outDir: 'dist',
+    emptyOutDir: true,
+    sourcemap: false,
+    // The initial chunk is what every visitor downloads before seeing the page; the
+    // Markdown renderer and the syntax highlighter are split out by dynamic imports.
+    chunkSizeWarningLimit: 600,
+  },
+});

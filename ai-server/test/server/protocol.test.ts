@@ -139,7 +139,7 @@ describe.skipIf(!redis)('protocol v1 on Redis', () => {
     for (const chatId of chatIds) c.send({ type: 'join', chatId });
     c.ws.terminate();
     await sleep(500);
-    const channels = await r.pubsub('CHANNELS', '*');
+    const channels = (await r.pubsub('CHANNELS', '*')) as string[];
     r.disconnect();
     expect(channels.filter((ch) => chatIds.some((id) => ch.includes(id)))).toEqual([]);
   });

@@ -70,6 +70,24 @@ describe('ChatSession', () => {
     expect(session.store.getState().messages).toEqual([]);
   });
 
+  it('retry sends a refused message again only when no answer is on its way and retryAfterMs has passed', () => {
+    const { session, ws } = setup();
+    ws.receive({ type: 'history', chatId: CHAT, messages: [], turn: null, truncated: false });
+    expect(session.send('q')).toBe('sent');
+    const id = ws.frames().at(-1)!.clientMsgId as string;
+    ws.receive({ type: 'error', code: 'rate_limited', message: 'x', retryable: true, chatId: CHAT, clientMsgId: id, retryAfterMs: 2000 });
+    const sends = () => ws.frames().filter((f) => f.type === 'send').length;
+    session.retry(id);
+    expect(sends()).toBe(1); // too early
+    vi.advanceTimersByTime(2000);
+    ws.receive({ type: 'history', chatId: CHAT, messages: [{ id: 'u0', role: 'user', text: 'x', createdAt: 1, status: 'complete' }], turn: { turnId: 't0', replyTo: 'u0', replaces: null, text: '', seq: 0 }, truncated: false });
+    session.retry(id);
+    expect(sends()).toBe(1); // busy
+    ws.receive({ type: 'done', chatId: CHAT, turnId: 't0', messageId: 'm0', reply: 'a', finishReason: 'stop' });
+    session.retry(id);
+    expect(sends()).toBe(2);
+  });
+
   it('refuses to send what the server would refuse: empty, too long (code points), while busy', () => {
     const { session, ws } = setup();
     expect(session.send('   ')).toBe('empty');

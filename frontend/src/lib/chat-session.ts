@@ -4,7 +4,7 @@
  * here, as the protocol defines them; the components only call them.
  */
 import { ChatSocket, type ChatSocketOptions } from './chat-socket';
-import { chatReducer, initialChatState, isBusy, type ChatAction, type ChatState } from './chat-state';
+import { canRetry, chatReducer, initialChatState, isBusy, type ChatAction, type ChatState } from './chat-state';
 import { loadChatId, randomId, saveNewChatId } from './ids';
 import { codePointLength, type ServerFrame } from './protocol';
 import { createStore, type Store } from './store';
@@ -111,10 +111,15 @@ export class ChatSession {
     this.socket.send({ type: 'regenerate', chatId: this.chatId, clientMsgId });
   }
 
-  /** "Retry" on a message refused before its ack: the same frame, the same `clientMsgId`. */
+  /**
+   * "Retry" on a message refused before its ack: the same frame, the same `clientMsgId`.
+   * Not while an answer is on its way (it would be refused as busy again, or land after a
+   * newer message), not before the server's `retryAfterMs`, not once a newer message went.
+   */
   retry(clientMsgId: string): void {
-    const o = this.store.getState().outgoing.find((x) => x.clientMsgId === clientMsgId);
-    if (!o) return;
+    const state = this.store.getState();
+    const o = state.outgoing.find((x) => x.clientMsgId === clientMsgId);
+    if (!o || !canRetry(o, isBusy(state), this.now())) return;
     this.store.dispatch({ type: 'retry-outgoing', clientMsgId });
     this.socket.send(
       o.kind === 'send'

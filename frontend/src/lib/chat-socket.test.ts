@@ -112,7 +112,7 @@ describe('ChatSocket', () => {
     expect(socket.pending()).toEqual(['msg-dddddddd']);
   });
 
-  it('backs off with full jitter between 0.5 s and 20 s, and resets after a welcome', () => {
+  it('backs off with full jitter between 0.5 s and 20 s, and resets once a connection stayed open 10 s', () => {
     // random() = 1: the top of each window, to see the exponential cap.
     const { sockets, socket } = setup({ random: () => 0.999999 });
     socket.start();
@@ -126,8 +126,99 @@ describe('ChatSocket', () => {
     }
     expect(delays).toEqual([1000, 1500, 2500, 4500, 8500, 16500, 20000, 20000, 20000]);
     sockets.last().handshake();
+    vi.advanceTimersByTime(10_000);
+    expect(socket.getSnapshot().attempt).toBe(0);
     sockets.last().drop(1006);
     expect(socket.getSnapshot().retryAt! - Date.now()).toBe(1000);
+  });
+
+  it('a connection that fails soon after its welcome does not reset the backoff (no reconnect storm)', () => {
+    const { sockets, socket } = setup({ random: () => 0.999999 });
+    socket.join(CHAT);
+    socket.start();
+    const delays: number[] = [];
+    for (const code of [1011, 1013, 1011, 1006, 1011, 1011]) {
+      sockets.last().handshake();
+      vi.advanceTimersByTime(2_000); // open, but not for long
+      sockets.last().drop(code);
+      const wait = socket.getSnapshot().retryAt! - Date.now();
+      delays.push(wait);
+      vi.advanceTimersByTime(wait);
+    }
+    expect(delays).toEqual([1000, 2500, 2500, 4500, 8500, 16500]);
+    expect(sockets.all).toHaveLength(7);
+  });
+
+  it('1012 comes back in the first window once per stable connection; 1013 waits at least the third window', () => {
+    const { sockets, socket } = setup({ random: () => 0.999999 });
+    socket.start();
+    sockets.last().handshake();
+    vi.advanceTimersByTime(10_000);
+    sockets.last().drop(1013); // stable before: attempt 0, yet not the first window
+    expect(socket.getSnapshot().retryAt! - Date.now()).toBe(2500);
+    vi.advanceTimersByTime(2500);
+    sockets.last().handshake();
+    vi.advanceTimersByTime(10_000);
+    sockets.last().drop(1012);
+    expect(socket.getSnapshot().retryAt! - Date.now()).toBe(1000);
+    vi.advanceTimersByTime(1000);
+    sockets.last().handshake();
+    sockets.last().drop(1012); // a second restart before the connection proved itself: backoff
+    expect(socket.getSnapshot().retryAt! - Date.now()).toBe(1500);
+  });
+
+  it('a send closed with 1009 fails as too_long and is never sent again', () => {
+    const { sockets, socket } = setup();
+    const errors: unknown[] = [];
+    socket.onFrame((f) => {
+      if (f.type === 'error') errors.push(f);
+    });
+    socket.join(CHAT);
+    socket.start();
+    sockets.last().handshake('m', 8000);
+    socket.send({ type: 'send', chatId: CHAT, clientMsgId: 'msg-small000', text: 'hi' });
+    socket.send({ type: 'send', chatId: CHAT, clientMsgId: 'msg-big00000', text: '가'.repeat(5000) });
+    sockets.last().drop(1009);
+    expect(errors).toEqual([expect.objectContaining({ code: 'too_long', retryable: false, chatId: CHAT, clientMsgId: 'msg-big00000' })]);
+    expect(socket.pending()).toEqual(['msg-small000']);
+    vi.advanceTimersByTime(1000);
+    sockets.last().handshake('m', 8000);
+    expect(sockets.last().types()).toEqual(['hello', 'join', 'send']);
+    expect(sockets.last().frames()[2]).toMatchObject({ clientMsgId: 'msg-small000' });
+  });
+
+  it('checks queued messages against welcome.limits (code points, frame bytes) before sending them', () => {
+    const { sockets, socket } = setup();
+    const errors: unknown[] = [];
+    socket.onFrame((f) => {
+      if (f.type === 'error') errors.push(f);
+    });
+    socket.join(CHAT);
+    socket.start();
+    socket.send({ type: 'send', chatId: CHAT, clientMsgId: 'msg-long0000', text: '가'.repeat(1001) });
+    socket.send({ type: 'send', chatId: CHAT, clientMsgId: 'msg-fits0000', text: '😀'.repeat(1000) });
+    sockets.last().handshake('m', 1000);
+    expect(sockets.last().types()).toEqual(['hello', 'join', 'send']);
+    expect(sockets.last().frames()[2]).toMatchObject({ clientMsgId: 'msg-fits0000' });
+    expect(errors).toEqual([expect.objectContaining({ code: 'too_long', clientMsgId: 'msg-long0000' })]);
+    expect(socket.pending()).toEqual(['msg-fits0000']);
+  });
+
+  it('does not send a frame over welcome.limits.maxFrameBytes', () => {
+    const { sockets, socket } = setup();
+    const errors: unknown[] = [];
+    socket.onFrame((f) => {
+      if (f.type === 'error') errors.push(f);
+    });
+    socket.join(CHAT);
+    socket.start();
+    const ws = sockets.last();
+    ws.open();
+    ws.receive({ type: 'welcome', protocol: 1, serverId: 's', model: 'm', limits: { maxMessageChars: 1000, maxFrameBytes: 300 } });
+    socket.send({ type: 'send', chatId: CHAT, clientMsgId: 'msg-bytes000', text: '가'.repeat(100) }); // 300 bytes of text alone
+    socket.send({ type: 'send', chatId: CHAT, clientMsgId: 'msg-short000', text: '가'.repeat(10) });
+    expect(ws.frames().filter((f) => f.type === 'send').map((f) => f.clientMsgId)).toEqual(['msg-short000']);
+    expect(errors).toEqual([expect.objectContaining({ code: 'too_long', clientMsgId: 'msg-bytes000' })]);
   });
 
   it('draws each delay at random within its window', () => {

@@ -14,12 +14,23 @@
  *        └───────────── failure ───────────────────────┘     └── browser offline ──► offline ──online──► attempt
  *
  * "open" means the server answered `hello` with `welcome`, not only that the socket opened.
+ *
+ * The backoff step grows with every failure and goes back to the first window only once
+ * a connection stayed open for a while (`stableAfterMs`), not at every `welcome`: a
+ * server that accepts the handshake and then closes (overloaded, an internal error, a
+ * frame it refuses) must not be hit again every second. Close codes: 1012 (a replica
+ * restarting on purpose) comes back in the first window once per stable period, 1013
+ * (try again later) waits at least `TRY_AGAIN_LATER_STEP`'s window, and 1009 (frame too
+ * big) fails the message that caused it as `too_long` instead of sending it again.
  */
 import { backoffDelay, BACKOFF_MAX_MS, BACKOFF_MIN_MS } from './backoff';
 import {
   PROTOCOL_VERSION,
+  codePointLength,
   parseServerFrame,
+  utf8ByteLength,
   type ClientFrame,
+  type ErrorFrame,
   type IdempotentFrame,
   type ServerFrame,
   type WelcomeFrame,
@@ -31,7 +42,7 @@ export interface ConnectionSnapshot {
   state: ConnectionState;
   /** When the next attempt starts (ms since epoch) while waiting to reconnect; null otherwise. */
   retryAt: number | null;
-  /** Failed attempts since the last `welcome`. */
+  /** Failed attempts since the last connection that stayed open `stableAfterMs`. */
   attempt: number;
   /** The last `welcome` (kept while reconnecting: the limits and model stay known). */
   welcome: WelcomeFrame | null;
@@ -73,11 +84,20 @@ export interface ChatSocketOptions {
    * the socket is dropped and the send goes out again on the next one. Default 20 s.
    */
   ackTimeoutMs?: number;
+  /**
+   * A connection open (welcomed) this long counts as working: the backoff starts again
+   * from its first window. Default 10 s.
+   */
+  stableAfterMs?: number;
 }
 
 /** Our own close code for a connection we gave up on (handshake or ack timeout). */
 export const CLOSE_GIVING_UP = 4000;
 const CLOSE_SERVICE_RESTART = 1012;
+const CLOSE_TOO_BIG = 1009;
+const CLOSE_TRY_AGAIN_LATER = 1013;
+/** After 1013 the delay is drawn from at least this step's window (0.5 to 2.5 s by default). */
+export const TRY_AGAIN_LATER_STEP = 2;
 
 type Timer = ReturnType<typeof setTimeout>;
 
@@ -97,6 +117,11 @@ export class ChatSocket {
   private everOpened = false;
   private retryTimer: Timer | null = null;
   private handshakeTimer: Timer | null = null;
+  private stableTimer: Timer | null = null;
+  /** The prompt reconnect after a 1012 was used since the last stable connection. */
+  private restartShortcutUsed = false;
+  /** `clientMsgId`s sent on the current socket and not acked (the candidates for a 1009). */
+  private readonly sentOnSocket = new Set<string>();
   private readonly ackTimers = new Map<string, Timer>();
   private unsubscribeNetwork: (() => void) | null = null;
 
@@ -116,6 +141,7 @@ export class ChatSocket {
       now: options.now ?? Date.now,
       handshakeTimeoutMs: options.handshakeTimeoutMs ?? 10_000,
       ackTimeoutMs: options.ackTimeoutMs ?? 20_000,
+      stableAfterMs: options.stableAfterMs ?? 10_000,
     };
     this.createWebSocket = options.createWebSocket ?? ((url) => new WebSocket(url) as unknown as WebSocketLike);
     this.network = options.network ?? browserNetwork();
@@ -205,6 +231,7 @@ export class ChatSocket {
   /** Drops an unacked message: it will not be sent again. */
   forget(clientMsgId: string): void {
     this.outbox.delete(clientMsgId);
+    this.sentOnSocket.delete(clientMsgId);
     this.clearAckTimer(clientMsgId);
   }
 
@@ -238,6 +265,7 @@ export class ChatSocket {
 
   private connect(): void {
     this.clearRetryTimer();
+    this.clearStableTimer();
     if (!this.started) return;
     if (!this.network.isOnline()) {
       this.setState({ state: 'offline', retryAt: null });
@@ -249,6 +277,7 @@ export class ChatSocket {
       closeQuietly(old, CLOSE_GIVING_UP);
     }
     this.ready = false;
+    this.sentOnSocket.clear();
     this.setState({ state: this.everOpened || this.snapshot.attempt > 0 ? 'reconnecting' : 'connecting', retryAt: null });
 
     let ws: WebSocketLike;
@@ -273,6 +302,7 @@ export class ChatSocket {
       if (this.ws !== ws) return;
       this.ws = null;
       this.ready = false;
+      if (ev.code === CLOSE_TOO_BIG) this.failTooBig();
       this.scheduleReconnect(ev.code);
     };
     ws.onerror = () => {
@@ -306,14 +336,23 @@ export class ChatSocket {
     this.handshakeTimer = null;
     this.ready = true;
     this.everOpened = true;
-    this.setState({ state: 'open', retryAt: null, attempt: 0, welcome });
+    // The attempt count is kept until this connection proves itself (see stableAfterMs).
+    this.setState({ state: 'open', retryAt: null, welcome });
+    this.clearStableTimer();
+    this.stableTimer = setTimeout(() => {
+      this.stableTimer = null;
+      this.restartShortcutUsed = false;
+      this.setState({ attempt: 0 });
+    }, this.opts.stableAfterMs);
     // The order matters: `join` first (its `history` shows what the server has), then
     // the queued stops, then every unacked message (a duplicate is acked again, with a
     // `history`; a new one is stored once).
     for (const chatId of this.joined) this.transmit({ type: 'join', chatId });
     for (const chatId of this.stopQueued) if (this.joined.has(chatId)) this.transmit({ type: 'stop', chatId });
     this.stopQueued.clear();
-    for (const frame of this.outbox.values()) this.transmitIdempotent(frame);
+    for (const frame of [...this.outbox.values()]) {
+      if (this.ready && this.outbox.get(frame.clientMsgId) === frame) this.transmitIdempotent(frame);
+    }
   }
 
   private scheduleReconnect(code: number | null): void {
@@ -324,8 +363,15 @@ export class ChatSocket {
       return;
     }
     // 1012: the replica is restarting or draining on purpose; others are up, come back
-    // soon (still with jitter: every client of that replica gets this code at once).
-    const step = code === CLOSE_SERVICE_RESTART ? 0 : this.snapshot.attempt;
+    // soon (still with jitter: every client of that replica gets this code at once), once
+    // per stable connection. 1013: the server asks for patience; never the first window.
+    let step = this.snapshot.attempt;
+    if (code === CLOSE_SERVICE_RESTART && !this.restartShortcutUsed) {
+      step = 0;
+      this.restartShortcutUsed = true;
+    } else if (code === CLOSE_TRY_AGAIN_LATER) {
+      step = Math.max(step, TRY_AGAIN_LATER_STEP);
+    }
     const delay = backoffDelay(step, this.opts.minBackoffMs, this.opts.maxBackoffMs, this.opts.random);
     const retryAt = this.opts.now() + delay;
     this.setState({ state: 'reconnecting', retryAt, attempt: this.snapshot.attempt + 1 });
@@ -365,7 +411,15 @@ export class ChatSocket {
   private transmitIdempotent(frame: IdempotentFrame): void {
     const ws = this.ws;
     if (!this.ready || !ws) return;
-    this.rawSend(ws, frame);
+    const data = JSON.stringify(frame);
+    if (this.overLimits(frame, data)) {
+      // The server would close the socket (1009) or refuse it (too_long): fail it here.
+      this.failTooLong(frame);
+      return;
+    }
+    this.sentOnSocket.add(frame.clientMsgId);
+    this.rawSendText(ws, data);
+    if (this.ws !== ws) return; // the send failed and the socket was given up
     this.clearAckTimer(frame.clientMsgId);
     this.ackTimers.set(
       frame.clientMsgId,
@@ -377,11 +431,55 @@ export class ChatSocket {
   }
 
   private rawSend(ws: WebSocketLike, frame: ClientFrame): void {
+    this.rawSendText(ws, JSON.stringify(frame));
+  }
+
+  private rawSendText(ws: WebSocketLike, data: string): void {
     try {
-      ws.send(JSON.stringify(frame));
+      ws.send(data);
     } catch {
       this.giveUp(ws);
     }
+  }
+
+  /** Whether a frame breaks the limits of the server that welcomed this connection. */
+  private overLimits(frame: IdempotentFrame, data: string): boolean {
+    const limits = this.snapshot.welcome?.limits;
+    if (!limits) return false;
+    if (frame.type === 'send' && codePointLength(frame.text.trim()) > limits.maxMessageChars) return true;
+    return utf8ByteLength(data) > limits.maxFrameBytes;
+  }
+
+  /**
+   * The server closed with 1009: one of the messages sent on that socket was too big for
+   * it. Sending it again would only close the next socket too: it fails as `too_long`.
+   * The culprit is the first one over the announced frame cap, else the largest one.
+   */
+  private failTooBig(): void {
+    const candidates = [...this.sentOnSocket].map((id) => this.outbox.get(id)).filter((f) => f !== undefined);
+    if (candidates.length === 0) return;
+    const sized = candidates.map((f) => ({ f, bytes: utf8ByteLength(JSON.stringify(f)) }));
+    const cap = this.snapshot.welcome?.limits.maxFrameBytes;
+    const over = cap === undefined ? undefined : sized.find((x) => x.bytes > cap);
+    const culprit = over ?? sized.reduce((a, b) => (b.bytes > a.bytes ? b : a));
+    this.failTooLong(culprit.f);
+  }
+
+  /**
+   * Drops a message the server cannot take and tells the listeners as the server would
+   * have: an `error` `too_long` naming its `clientMsgId` (the page shows it on the bubble).
+   */
+  private failTooLong(frame: IdempotentFrame): void {
+    this.forget(frame.clientMsgId);
+    const error: ErrorFrame = {
+      type: 'error',
+      code: 'too_long',
+      message: 'The message is over the server\'s limits (checked by the client).',
+      retryable: false,
+      chatId: frame.chatId,
+      clientMsgId: frame.clientMsgId,
+    };
+    for (const l of [...this.frameListeners]) l(error);
   }
 
   private clearRetryTimer(): void {
@@ -395,8 +493,14 @@ export class ChatSocket {
     this.ackTimers.delete(clientMsgId);
   }
 
+  private clearStableTimer(): void {
+    if (this.stableTimer) clearTimeout(this.stableTimer);
+    this.stableTimer = null;
+  }
+
   private clearTimers(): void {
     this.clearRetryTimer();
+    this.clearStableTimer();
     if (this.handshakeTimer) clearTimeout(this.handshakeTimer);
     this.handshakeTimer = null;
     for (const t of this.ackTimers.values()) clearTimeout(t);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { chatReducer, initialChatState, isBusy, type ChatAction, type ChatState } from './chat-state';
+import { canRetry, chatReducer, initialChatState, isBusy, type ChatAction, type ChatState } from './chat-state';
 import type { ChatFrame, WireMessage, WireTurn } from './protocol';
 
 const CHAT = 'chat-0123456789abcdef';
@@ -187,15 +187,73 @@ describe('chatReducer: the history snapshot merged with live deltas', () => {
     expect(s.outgoing[0]?.error).toBeNull();
   });
 
-  it('a chat-level error after an ack offers regenerate; without one, join again', () => {
+  it('an error naming the chat but no turn and no message is about the chat: retry = join again, the wait for a turn goes on', () => {
     let s = apply(initialChatState(CHAT), history([]));
     s = act(s, { type: 'outgoing', message: { clientMsgId: 'c1', kind: 'send', text: 'q', createdAt: 5, error: null } });
     s = apply(s, { type: 'ack', chatId: CHAT, clientMsgId: 'c1', messageId: 'u1', duplicate: false });
+    // A `stop` (or a `join`) that failed: not the answer's end (a turn's error names its turn).
     s = apply(s, { type: 'error', code: 'store_unavailable', message: 'x', retryable: true, chatId: CHAT });
-    expect(s.notice).toMatchObject({ code: 'store_unavailable', retry: 'regenerate' });
+    expect(s.notice).toMatchObject({ code: 'store_unavailable', retry: 'rejoin' });
+    expect(s.awaitingTurn).toBe(true);
+    expect(isBusy(s)).toBe(true);
+    // A frame-level error (no chat): nothing to retry.
+    expect(apply(s, { type: 'error', code: 'bad_request', message: 'x', retryable: false }).notice).toMatchObject({ retry: null });
     const t = apply(initialChatState(CHAT), { type: 'error', code: 'store_unavailable', message: 'x', retryable: true, chatId: CHAT });
     expect(t.notice).toMatchObject({ retry: 'rejoin' });
     expect(apply(t, history([])).notice).toBeNull();
+  });
+
+  it('a start answering a message this page never saw (another tab) asks for a snapshot; not while our send awaits its ack', () => {
+    let s = apply(initialChatState(CHAT), history([msg('u1', 'user', 'q'), msg('m1', 'model', 'a')]), start('t2', 'u2'));
+    expect(s.turn?.replyTo).toBe('u2');
+    expect(s.resync).toBe(true);
+    s = apply(s, history([msg('u1', 'user', 'q'), msg('m1', 'model', 'a'), msg('u2', 'user', 'from the other tab')], { turnId: 't2', replyTo: 'u2', replaces: null, text: '', seq: 0 }));
+    expect(s.resync).toBe(false);
+    // A known replyTo (a takeover, a regenerate) needs nothing.
+    expect(apply(s, start('t3', 'u2')).resync).toBe(false);
+    // Our own send: the start may come with (or, reordered, before) its ack; the ack decides.
+    let o = apply(initialChatState(CHAT), history([]));
+    o = act(o, { type: 'outgoing', message: { clientMsgId: 'c1', kind: 'send', text: 'q', createdAt: 5, error: null } });
+    o = apply(o, start('t1', 'u1'));
+    expect(o.resync).toBe(false);
+    expect(apply(o, { type: 'ack', chatId: CHAT, clientMsgId: 'c1', messageId: 'u1', duplicate: false }).resync).toBe(false);
+    expect(apply(o, { type: 'error', code: 'busy', message: 'x', retryable: true, chatId: CHAT, clientMsgId: 'c1' }).resync).toBe(true);
+  });
+
+  it('a new message makes older refused ones not retryable (shown as not sent); retry waits for retryAfterMs', () => {
+    let s = apply(initialChatState(CHAT), history([]));
+    s = act(s, { type: 'outgoing', message: { clientMsgId: 'c1', kind: 'send', text: 'first', createdAt: 5, error: null } });
+    s = apply(s, { type: 'error', code: 'rate_limited', message: 'x', retryable: true, chatId: CHAT, clientMsgId: 'c1', retryAfterMs: 3000 });
+    const first = s.outgoing[0]!;
+    expect(first.retryAt).toBe(1000 + 3000);
+    expect(canRetry(first, false, 3999)).toBe(false);
+    expect(canRetry(first, false, 4000)).toBe(true);
+    expect(canRetry(first, true, 4000)).toBe(false); // not while an answer is on its way
+    s = act(s, { type: 'outgoing', message: { clientMsgId: 'c2', kind: 'send', text: 'second', createdAt: 6, error: null } });
+    expect(s.outgoing.map((o) => [o.clientMsgId, o.superseded === true])).toEqual([
+      ['c1', true],
+      ['c2', false],
+    ]);
+    expect(canRetry(s.outgoing[0]!, false, 10_000)).toBe(false);
+  });
+
+  it('after a reconnect, a pending send the snapshot already holds is marked stored (hidden until its ack)', () => {
+    let s = apply(initialChatState(CHAT), history([msg('u0', 'user', 'same'), msg('m0', 'model', 'a')]));
+    s = act(s, { type: 'outgoing', message: { clientMsgId: 'c1', kind: 'send', text: 'same', createdAt: 5, error: null } });
+    // The same text as an older message the page knew: not this one.
+    s = apply(s, history([msg('u0', 'user', 'same'), msg('m0', 'model', 'a')]));
+    expect(s.outgoing[0]?.storedAs).toBeUndefined();
+    s = apply(s, history([msg('u0', 'user', 'same'), msg('m0', 'model', 'a'), msg('u1', 'user', 'same')]));
+    expect(s.outgoing[0]?.storedAs).toBe('u1');
+    expect(isBusy(s)).toBe(true);
+    // Its resend fails after all: shown again, as failed.
+    const failed = apply(s, { type: 'error', code: 'store_unavailable', message: 'x', retryable: true, chatId: CHAT, clientMsgId: 'c1' });
+    expect(failed.outgoing[0]).toMatchObject({ error: { code: 'store_unavailable' } });
+    expect(failed.outgoing[0]?.storedAs).toBeUndefined();
+    // Acked: gone, and the message is there once.
+    s = apply(s, { type: 'ack', chatId: CHAT, clientMsgId: 'c1', messageId: 'u1', duplicate: true });
+    expect(s.outgoing).toEqual([]);
+    expect(s.messages.map((m) => m.id)).toEqual(['u0', 'm0', 'u1']);
   });
 
   it('frames of another chat are ignored', () => {

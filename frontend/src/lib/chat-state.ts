@@ -10,6 +10,8 @@
  * - `done` stores the model message (in place of the one a `regenerate` replaces).
  * - An `error` names what failed: a message not yet acked (`clientMsgId`), a turn
  *   (`turnId`, with the `messageId` of the failed message it stored), or the chat.
+ * - A `start` answering a message this page never saw (another tab sent it) asks for a
+ *   fresh snapshot, so the question shows with its answer.
  *
  * No I/O here: the session (chat-session.ts) feeds frames in and reads `resync`.
  */
@@ -49,6 +51,19 @@ export interface OutgoingMessage {
   createdAt: number;
   /** Set when the server refused it before its ack; null while it is on its way. */
   error: ChatError | null;
+  /** When a retry makes sense again (ms since epoch), from the error's `retryAfterMs`. */
+  retryAt?: number;
+  /**
+   * A newer message was sent after this one failed: it is shown as not sent, and not
+   * retried (sent now it would land after the newer one, out of order).
+   */
+  superseded?: boolean;
+  /**
+   * A snapshot taken after a reconnect already holds a user message with this text (the
+   * message was stored, its ack lost with the connection): the bubble hides until the
+   * resend's `ack` (or `error`) says what happened, so the message does not show twice.
+   */
+  storedAs?: string;
 }
 
 /** An error not shown on a bubble: what a "retry" means for it. */
@@ -110,20 +125,35 @@ export function isBusy(s: ChatState): boolean {
   return s.turn !== null || s.awaitingTurn || s.outgoing.some((o) => o.error === null);
 }
 
+/** Whether "retry" on a refused message may send it again now. */
+export function canRetry(o: OutgoingMessage, busy: boolean, now: number): boolean {
+  if (o.error === null || !o.error.retryable || o.superseded) return false;
+  return !busy && (o.retryAt === undefined || now >= o.retryAt);
+}
+
 const MAX_SUPERSEDED = 32;
 
 export function chatReducer(state: ChatState, action: ChatAction): ChatState {
   switch (action.type) {
     case 'reset':
       return initialChatState(action.chatId);
-    case 'outgoing':
-      return {
-        ...state,
-        outgoing: [...state.outgoing.filter((o) => o.clientMsgId !== action.message.clientMsgId), action.message],
-        notice: null,
-      };
+    case 'outgoing': {
+      // A new message makes the older refused ones unsendable (out of order): a refused
+      // send stays, shown as not sent; a refused regenerate is simply gone.
+      const older: OutgoingMessage[] = [];
+      for (const o of state.outgoing) {
+        if (o.clientMsgId === action.message.clientMsgId) continue;
+        if (o.error === null) older.push(o);
+        else if (o.kind === 'send') older.push(o.superseded ? o : { ...o, superseded: true });
+      }
+      return { ...state, outgoing: [...older, action.message], notice: null };
+    }
     case 'retry-outgoing':
-      return mapOutgoing(state, action.clientMsgId, (o) => ({ ...o, error: null }));
+      return mapOutgoing(state, action.clientMsgId, (o) => {
+        const next: OutgoingMessage = { ...o, error: null };
+        delete next.retryAt;
+        return next;
+      });
     case 'dismiss-outgoing': {
       const outgoing = state.outgoing.filter((o) => o.clientMsgId !== action.clientMsgId);
       return outgoing.length === state.outgoing.length ? state : { ...state, outgoing };
@@ -145,6 +175,7 @@ function applyFrame(state: ChatState, f: ChatFrame, at: number): ChatState {
       const last = messages[messages.length - 1];
       return {
         ...state,
+        outgoing: state.loaded ? markStored(state.outgoing, messages, previous) : state.outgoing,
         loaded: true,
         truncated: f.truncated,
         messages,
@@ -165,24 +196,24 @@ function applyFrame(state: ChatState, f: ChatFrame, at: number): ChatState {
           { id: f.messageId, role: 'user', text: o.text, status: 'complete', createdAt: o.createdAt },
         ];
       }
-      return {
+      return checkReplyTo({
         ...state,
         messages,
         outgoing: state.outgoing.filter((x) => x !== o),
         awaitingTurn: state.turn === null,
         notice: null,
-      };
+      });
     }
     case 'start': {
       if (state.turn?.turnId === f.turnId || state.superseded.includes(f.turnId)) return state;
-      return {
+      return checkReplyTo({
         ...state,
         turn: { turnId: f.turnId, replyTo: f.replyTo, replaces: f.replaces, text: '', seq: 0 },
         superseded: state.turn ? supersede(state.superseded, state.turn.turnId) : state.superseded,
         awaitingTurn: false,
         notice: null,
         announcement: { key: `start:${f.turnId}`, text: 'AI 비서가 답변을 작성하고 있습니다.' },
-      };
+      });
     }
     case 'delta': {
       const turn = state.turn;
@@ -228,8 +259,18 @@ function applyError(state: ChatState, f: ErrorFrame, at: number): ChatState {
   const error: ChatError = { code: f.code, retryable: f.retryable };
   if (f.retryAfterMs !== undefined) error.retryAfterMs = f.retryAfterMs;
 
-  if (f.clientMsgId !== undefined && state.outgoing.some((o) => o.clientMsgId === f.clientMsgId)) {
-    return mapOutgoing(state, f.clientMsgId, (o) => ({ ...o, error }));
+  if (f.clientMsgId !== undefined) {
+    // About one of our messages, refused before its ack. One this page no longer shows
+    // (dismissed, or of a chat it left) needs nothing more.
+    return checkReplyTo(
+      mapOutgoing(state, f.clientMsgId, (o) => {
+        const next: OutgoingMessage = { ...o, error };
+        delete next.retryAt;
+        delete next.storedAs;
+        if (f.retryAfterMs !== undefined && f.retryAfterMs > 0) next.retryAt = at + f.retryAfterMs;
+        return next;
+      }),
+    );
   }
 
   if (f.turnId !== undefined) {
@@ -272,10 +313,45 @@ function applyError(state: ChatState, f: ErrorFrame, at: number): ChatState {
     };
   }
 
-  // A chat-level error: after our message was acked it ended the answer before it began
-  // (retry = regenerate); otherwise it concerns the chat itself (retry = join again).
-  const retry = !f.retryable ? null : state.awaitingTurn ? 'regenerate' : f.chatId !== undefined ? 'rejoin' : null;
-  return { ...state, awaitingTurn: false, notice: { ...error, retry } };
+  // No turn, no message: an error about the chat itself (a `join` or a `stop` that failed,
+  // say with store_unavailable), or, without a chatId, about a frame. It ends no answer
+  // (every turn's error names its turn), so a wait for a turn goes on; retry = join again.
+  const retry = f.retryable && f.chatId !== undefined ? 'rejoin' : null;
+  return { ...state, notice: { ...error, retry } };
+}
+
+/**
+ * The streaming turn answers a message this page does not have (another tab of the same
+ * chat sent it): ask for a snapshot. Not while one of our sends is unacked: its `ack` (or
+ * refusal) comes first, and is checked again then.
+ */
+function checkReplyTo(state: ChatState): ChatState {
+  const turn = state.turn;
+  if (!turn || state.resync || !state.loaded) return state;
+  if (state.messages.some((m) => m.id === turn.replyTo)) return state;
+  if (state.outgoing.some((o) => o.kind === 'send' && o.error === null)) return state;
+  return { ...state, resync: true };
+}
+
+/**
+ * After a reconnect the snapshot may already hold a message whose ack was lost: one
+ * pending send can be on its way at a time (the page sends nothing while one is), and the
+ * snapshot's newest user message, new to this page and with the same text, is it.
+ */
+function markStored(
+  outgoing: readonly OutgoingMessage[],
+  messages: readonly ChatMessage[],
+  previous: ReadonlyMap<string, ChatMessage>,
+): readonly OutgoingMessage[] {
+  let lastUser: ChatMessage | undefined;
+  for (let i = messages.length - 1; i >= 0 && !lastUser; i--) if (messages[i]!.role === 'user') lastUser = messages[i];
+  if (!lastUser || previous.has(lastUser.id)) return outgoing;
+  const stored = lastUser;
+  const i = outgoing.findIndex((o) => o.kind === 'send' && o.error === null && o.storedAs === undefined && o.text === stored.text);
+  if (i < 0) return outgoing;
+  const next = outgoing.slice();
+  next[i] = { ...outgoing[i]!, storedAs: stored.id };
+  return next;
 }
 
 function fromWire(m: WireMessage, previous: ChatMessage | undefined): ChatMessage {

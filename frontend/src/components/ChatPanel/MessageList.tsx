@@ -99,7 +99,7 @@ export function MessageList({ ref }: { ref?: Ref<MessageListHandle> }) {
             </div>
           ) : null}
           {outgoing.map((o) => (
-            <OutgoingMessage key={o.clientMsgId} message={o} onRetry={onRetry} onDismiss={onDismiss} />
+            <OutgoingMessage key={o.clientMsgId} message={o} busy={busy} onRetry={onRetry} onDismiss={onDismiss} />
           ))}
           {turnId !== null ? <StreamingMessage key={turnId} turnId={turnId} /> : null}
           {awaiting ? (

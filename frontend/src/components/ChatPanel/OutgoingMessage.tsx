@@ -1,31 +1,57 @@
 import CloseIcon from '@mui/icons-material/Close';
 import RefreshIcon from '@mui/icons-material/Refresh';
 import Button from '@mui/material/Button';
-import { memo } from 'react';
-import type { OutgoingMessage as Outgoing } from '../../lib/chat-state';
+import { memo, useEffect, useState } from 'react';
+import { canRetry, type OutgoingMessage as Outgoing } from '../../lib/chat-state';
 import { errorText } from '../../lib/error-text';
 
 export interface OutgoingMessageProps {
   message: Outgoing;
+  /** An answer is on its way: a retry now would be refused (or land out of order). */
+  busy: boolean;
   onRetry: (clientMsgId: string) => void;
   onDismiss: (clientMsgId: string) => void;
 }
 
+/** True once `at` (ms since epoch) has passed; renders again then. */
+function useReached(at: number | undefined): boolean {
+  const [, setTick] = useState(0);
+  const reached = at === undefined || Date.now() >= at;
+  useEffect(() => {
+    if (reached || at === undefined) return;
+    const t = setTimeout(() => setTick((n) => n + 1), Math.max(0, at - Date.now()) + 20);
+    return () => clearTimeout(t);
+  }, [at, reached]);
+  return reached;
+}
+
 /**
  * A user message on its way (not acked: shown as sending, sent again after a reconnect)
- * or refused before its ack (with the error, "retry" = the same send when retryable).
- * A regenerate request shows only when it was refused.
+ * or refused before its ack (with the error, "retry" = the same send when retryable,
+ * enabled once no answer is on its way and the server's `retryAfterMs` has passed). A
+ * refused message followed by a newer one shows as not sent, without retry. A regenerate
+ * request shows only when it was refused.
  */
-export const OutgoingMessage = memo(function OutgoingMessage({ message, onRetry, onDismiss }: OutgoingMessageProps) {
+export const OutgoingMessage = memo(function OutgoingMessage({ message, busy, onRetry, onDismiss }: OutgoingMessageProps) {
   const failed = message.error !== null;
+  const waited = useReached(message.retryAt);
   if (message.kind === 'regenerate' && !failed) return null;
+  // Already in the conversation (stored before a reconnect): hidden until its ack.
+  if (!failed && message.storedAs !== undefined) return null;
   const actions = failed ? (
     <div className="msg__meta" role="alert">
       <span className="msg__status msg__status--error" data-testid="message-status">
-        {errorText(message.error!.code, message.error!.retryAfterMs)}
+        {message.superseded ? '보내지 못한 메시지입니다.' : errorText(message.error!.code, message.error!.retryAfterMs)}
       </span>
-      {message.error!.retryable ? (
-        <Button size="small" variant="outlined" startIcon={<RefreshIcon />} onClick={() => onRetry(message.clientMsgId)} data-testid="retry-button">
+      {message.error!.retryable && !message.superseded ? (
+        <Button
+          size="small"
+          variant="outlined"
+          startIcon={<RefreshIcon />}
+          onClick={() => onRetry(message.clientMsgId)}
+          disabled={!waited || !canRetry(message, busy, Number.POSITIVE_INFINITY)}
+          data-testid="retry-button"
+        >
           다시 시도
         </Button>
       ) : null}

@@ -10,7 +10,7 @@ import AIChatPage from './AIChatPage';
 const CHAT = 'chat-0123456789abcdef';
 let counter = 0;
 
-async function setup(model = 'gemini-2.5-flash') {
+async function setup(model = 'gemini-2.5-flash', { welcome = true }: { welcome?: boolean } = {}) {
   const sockets = fakeSockets();
   const network = fakeNetwork(true);
   const socket = new ChatSocket({ url: 'ws://test/ws-chat', createWebSocket: sockets.create, network, random: () => 0 });
@@ -20,7 +20,7 @@ async function setup(model = 'gemini-2.5-flash') {
     render(<AIChatPage session={session} />);
   });
   const ws = sockets.last();
-  act(() => ws.handshake(model));
+  if (welcome) act(() => ws.handshake(model));
   const server = (frame: ServerFrame) => act(() => ws.receive(frame));
   const input = screen.getByTestId('chat-input') as HTMLTextAreaElement;
   const type = (text: string) => {
@@ -132,11 +132,15 @@ describe('AIChatPage', () => {
     server({ type: 'history', chatId: CHAT, messages: [], turn: null, truncated: false });
     type('빨리 보내기');
     const first = lastSent(ws, 'send');
-    server({ type: 'error', code: 'rate_limited', message: 'slow down', retryable: true, chatId: CHAT, clientMsgId: first.clientMsgId as string, retryAfterMs: 2000 });
+    server({ type: 'error', code: 'rate_limited', message: 'slow down', retryable: true, chatId: CHAT, clientMsgId: first.clientMsgId as string, retryAfterMs: 400 });
     const bubble = screen.getAllByTestId('message')[0]!;
     expect(bubble.dataset.status).toBe('failed');
     expect(bubble.textContent).toContain('메시지를 너무 자주 보냈습니다');
-    fireEvent.click(within(bubble).getByTestId('retry-button'));
+    // Not before the server's retryAfterMs.
+    const retry = within(bubble).getByTestId('retry-button') as HTMLButtonElement;
+    expect(retry.disabled).toBe(true);
+    await waitFor(() => expect(retry.disabled).toBe(false), { timeout: 2000 });
+    fireEvent.click(retry);
     const again = lastSent(ws, 'send');
     expect(again).toEqual(first);
     expect(ws.frames().filter((f) => f.type === 'send')).toHaveLength(2);
@@ -168,6 +172,147 @@ describe('AIChatPage', () => {
     act(() => ws2.handshake());
     expect(ws2.frames()).toEqual([{ type: 'hello', protocol: 1 }, { type: 'join', chatId: CHAT }, send]);
     expect(screen.getByTestId('connection-status').dataset.state).toBe('open');
+  });
+
+  it('a message over the server’s limit, typed before the welcome, fails as too long and is never sent', async () => {
+    // The page loads while the server restarts: the default 8000 lets 5000 characters through.
+    const { ws, type, input } = await setup('m', { welcome: false });
+    type('가'.repeat(5000));
+    expect(bubbles()).toEqual([['user', 'pending', expect.stringContaining('보내는 중')]]);
+    act(() => ws.handshake('m', 1000)); // MAX_MESSAGE_CHARS=1000
+    expect(ws.types()).toEqual(['hello', 'join']);
+    const bubble = screen.getAllByTestId('message')[0]!;
+    expect(bubble.dataset.status).toBe('failed');
+    expect(within(bubble).getByTestId('message-status').textContent).toBe('메시지가 비어 있거나 너무 깁니다.');
+    expect(within(bubble).queryByTestId('retry-button')).toBeNull();
+    // The field is free again.
+    type('짧게');
+    expect(lastSent(ws, 'send')).toMatchObject({ text: '짧게' });
+    expect(input.value).toBe('');
+  });
+
+  it('a send the server closes with 1009 (frame too big) fails as too long and is not sent again on the next connection', async () => {
+    const { ws, sockets, server, type, session } = await setup();
+    server({ type: 'history', chatId: CHAT, messages: [], turn: null, truncated: false });
+    type('가'.repeat(5000));
+    expect(ws.types()).toEqual(['hello', 'join', 'send']);
+    act(() => ws.drop(1009));
+    expect(bubbles()).toEqual([['user', 'failed', expect.stringContaining('메시지가 비어 있거나 너무 깁니다.')]]);
+    await waitFor(() => expect(sockets.all).toHaveLength(2), { timeout: 3000 });
+    const ws2 = sockets.last();
+    act(() => ws2.handshake());
+    expect(ws2.types()).toEqual(['hello', 'join']);
+    expect(session.socket.pending()).toEqual([]);
+    expect((screen.getByTestId('chat-input') as HTMLTextAreaElement).disabled).toBe(false);
+    type('다음');
+    expect(lastSent(ws2, 'send')).toMatchObject({ text: '다음' });
+  });
+
+  it('an answer to a question sent from another tab asks for the history, so the question shows', async () => {
+    const { ws, server } = await setup();
+    const joins = () => ws.frames().filter((f) => f.type === 'join').length;
+    const stored = [
+      { id: 'u1', role: 'user' as const, text: '첫 질문', createdAt: 1, status: 'complete' as const },
+      { id: 'm1', role: 'model' as const, text: '첫 답', createdAt: 2, status: 'complete' as const },
+    ];
+    server({ type: 'history', chatId: CHAT, messages: stored, turn: null, truncated: false });
+    expect(joins()).toBe(1);
+    server({ type: 'start', chatId: CHAT, turnId: 't2', replyTo: 'u2', replaces: null });
+    expect(joins()).toBe(2);
+    server({
+      type: 'history',
+      chatId: CHAT,
+      messages: [...stored, { id: 'u2', role: 'user', text: '다른 탭의 질문', createdAt: 3, status: 'complete' }],
+      turn: { turnId: 't2', replyTo: 'u2', replaces: null, text: '', seq: 0 },
+      truncated: false,
+    });
+    server({ type: 'delta', chatId: CHAT, turnId: 't2', seq: 1, text: '다른 탭의 답' });
+    await waitFor(() =>
+      expect(bubbles()).toEqual([
+        ['user', 'complete', '첫 질문'],
+        ['model', 'complete', expect.stringContaining('첫 답')],
+        ['user', 'complete', '다른 탭의 질문'],
+        ['model', 'streaming', '다른 탭의 답'],
+      ]),
+    );
+  });
+
+  it('an error about the chat (a failed stop or join) offers to join again, not to regenerate, and the answer is still awaited', async () => {
+    const { ws, server, type } = await setup();
+    server({ type: 'history', chatId: CHAT, messages: [], turn: null, truncated: false });
+    type('질문');
+    const send = lastSent(ws, 'send');
+    server({ type: 'ack', chatId: CHAT, clientMsgId: send.clientMsgId as string, messageId: 'u1', duplicate: false });
+    fireEvent.click(screen.getByTestId('stop-button'));
+    server({ type: 'error', code: 'store_unavailable', message: 'redis down', retryable: true, chatId: CHAT });
+    const notice = screen.getByTestId('chat-error');
+    expect(notice.textContent).toContain('대화 저장소에 연결할 수 없습니다');
+    const retry = within(notice).getByTestId('retry-button');
+    expect(retry.textContent).toBe('다시 시도');
+    // Still waiting for the answer: the input stays locked (stop shown), no regenerate offered.
+    expect(screen.getByTestId('stop-button')).toBeTruthy();
+    const joinsBefore = ws.frames().filter((f) => f.type === 'join').length;
+    fireEvent.click(retry);
+    expect(ws.frames().filter((f) => f.type === 'join').length).toBe(joinsBefore + 1);
+    expect(ws.types()).not.toContain('regenerate');
+  });
+
+  it('a refused message is not retried out of order: no retry while an answer is on its way, and a newer send makes it "not sent"', async () => {
+    const { ws, server, type } = await setup();
+    server({ type: 'history', chatId: CHAT, messages: [], turn: null, truncated: false });
+    type('first');
+    const first = lastSent(ws, 'send');
+    server({ type: 'error', code: 'busy', message: 'busy', retryable: true, chatId: CHAT, clientMsgId: first.clientMsgId as string });
+    // Another tab's answer streams: retry is disabled meanwhile.
+    server({
+      type: 'history',
+      chatId: CHAT,
+      messages: [{ id: 'u0', role: 'user', text: 'other tab', createdAt: 1, status: 'complete' }],
+      turn: { turnId: 't0', replyTo: 'u0', replaces: null, text: '...', seq: 1 },
+      truncated: false,
+    });
+    const failedFirst = () => screen.getAllByTestId('message').find((el) => el.dataset.status === 'failed')!;
+    expect((within(failedFirst()).getByTestId('retry-button') as HTMLButtonElement).disabled).toBe(true);
+    server({ type: 'done', chatId: CHAT, turnId: 't0', messageId: 'm0', reply: 'done', finishReason: 'stop' });
+    expect((within(failedFirst()).getByTestId('retry-button') as HTMLButtonElement).disabled).toBe(false);
+    // The user sends something else instead: "first" can no longer be sent after it.
+    type('second');
+    const second = lastSent(ws, 'send');
+    server({ type: 'ack', chatId: CHAT, clientMsgId: second.clientMsgId as string, messageId: 'u2', duplicate: false });
+    expect(within(failedFirst()).queryByTestId('retry-button')).toBeNull();
+    expect(within(failedFirst()).getByTestId('message-status').textContent).toBe('보내지 못한 메시지입니다.');
+    expect(ws.frames().filter((f) => f.type === 'send').map((f) => f.text)).toEqual(['first', 'second']);
+  });
+
+  it('after a reconnect, a message the history already holds does not show twice while its resend is acked', async () => {
+    const { ws, sockets, server, type } = await setup();
+    server({ type: 'history', chatId: CHAT, messages: [], turn: null, truncated: false });
+    type('한 번만');
+    const send = lastSent(ws, 'send');
+    // Stored by the server, but the connection dropped before the ack.
+    act(() => ws.drop(1006));
+    await waitFor(() => expect(sockets.all).toHaveLength(2), { timeout: 3000 });
+    const ws2 = sockets.last();
+    act(() => ws2.handshake());
+    expect(ws2.frames().at(-1)).toEqual(send);
+    act(() =>
+      ws2.receive({
+        type: 'history',
+        chatId: CHAT,
+        messages: [{ id: 'u1', role: 'user', text: '한 번만', createdAt: 1, status: 'complete' }],
+        turn: { turnId: 't1', replyTo: 'u1', replaces: null, text: '', seq: 0 },
+        truncated: false,
+      }),
+    );
+    expect(bubbles()).toEqual([
+      ['user', 'complete', '한 번만'],
+      ['model', 'streaming', ''],
+    ]);
+    act(() => ws2.receive({ type: 'ack', chatId: CHAT, clientMsgId: send.clientMsgId as string, messageId: 'u1', duplicate: true }));
+    expect(bubbles()).toEqual([
+      ['user', 'complete', '한 번만'],
+      ['model', 'streaming', ''],
+    ]);
   });
 
   it('new chat leaves the old chat and joins a new id, with an empty conversation', async () => {

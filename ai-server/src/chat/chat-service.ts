@@ -35,6 +35,8 @@ export class ChatService {
   private readonly watchdog: NodeJS.Timeout;
   private sweeping = false;
   private draining = false;
+  /** Chats whose handover this replica is acting on now (one look per chat at a time). */
+  private readonly handovers = new Set<string>();
 
   constructor(
     private readonly store: ChatStore,
@@ -173,10 +175,15 @@ export class ChatService {
     const existing = this.subscriptions.get(sink)?.get(chatId);
     if (existing) return existing;
     if (this.detached.has(sink)) throw new AppError('internal', 'the client is gone');
-    const sub = new LiveSubscription(this.store, chatId, (frame) => {
-      this.noteLiveFrame(chatId, frame);
-      sink.send(frame);
-    });
+    const sub = new LiveSubscription(
+      this.store,
+      chatId,
+      (frame) => {
+        this.noteLiveFrame(chatId, frame);
+        sink.send(frame);
+      },
+      () => this.onHandover(chatId),
+    );
     let subs = this.subscriptions.get(sink);
     if (!subs) this.subscriptions.set(sink, (subs = new Map()));
     subs.set(chatId, sub);
@@ -338,6 +345,25 @@ export class ChatService {
   private deliverLocally(chatId: string, frame: LiveFrame): void {
     for (const subs of this.subscriptions.values()) subs.get(chatId)?.inject(frame);
     for (const set of this.legacy.values()) for (const sub of set) if (sub.chatId === chatId) sub.inject(frame);
+  }
+
+  /**
+   * A draining replica gave up a turn this replica watches: take it over now rather than
+   * after the watchdog's next look (every replica watching tries; one wins the claim).
+   */
+  private onHandover(chatId: string): void {
+    if (this.draining || this.handovers.has(chatId)) return;
+    this.handovers.add(chatId);
+    void (async () => {
+      try {
+        const snap = await this.store.snapshot(chatId, 0);
+        if (snap.turn && !snap.turn.leaseAlive) await this.repair(chatId, snap.turn);
+      } catch {
+        // The watchdog looks again.
+      } finally {
+        this.handovers.delete(chatId);
+      }
+    })();
   }
 
   private noteLiveFrame(chatId: string, frame: LiveFrame): void {

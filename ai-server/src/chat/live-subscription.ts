@@ -17,6 +17,8 @@ export class LiveSubscription {
     private readonly store: ChatStore,
     readonly chatId: string,
     private readonly deliver: (frame: LiveFrame) => void,
+    /** Called for a `handover` control on the chat (never held: it is not a frame). */
+    private readonly onHandover: (turnId: string) => void = () => undefined,
   ) {}
 
   /** Subscribes; with `hold`, frames wait for `release` or `resume`. */
@@ -74,7 +76,11 @@ export class LiveSubscription {
   }
 
   private onEnvelope(e: LiveEnvelope): void {
-    if (this.closed || 'control' in e) return;
+    if (this.closed) return;
+    if ('control' in e) {
+      if (e.control === 'handover') this.onHandover(e.turnId);
+      return;
+    }
     if (this.held) {
       this.held.push(e);
       return;

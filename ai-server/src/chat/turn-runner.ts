@@ -75,7 +75,7 @@ export class TurnRunner {
     let firstTokenAt: number | null = null;
     const unsubscribe = await this.store
       .subscribe(chatId, (e) => {
-        if ('control' in e && e.turnId === turnId) this.abort('stop');
+        if ('control' in e && e.control === 'stop' && e.turnId === turnId) this.abort('stop');
       })
       .catch(() => null);
     const renewTimer = setInterval(() => void this.renew(), Math.max(50, Math.floor(this.settings.leaseMs / 3)));

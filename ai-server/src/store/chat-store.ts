@@ -30,11 +30,12 @@ export interface ChatSnapshot {
 
 /**
  * What travels on a chat's live channel. `ev` orders frames against snapshots; a `stop`
- * control reaches the replica producing the turn.
+ * control reaches the replica producing the turn; a `handover` control tells the replicas
+ * watching the chat that its producer gave the turn up (drained), to be taken over now.
  */
 export type LiveEnvelope =
   | { ev: number; frame: LiveFrame }
-  | { ev: 0; control: 'stop'; turnId: string };
+  | { ev: 0; control: 'stop' | 'handover'; turnId: string };
 
 export type BeginResult =
   | { kind: 'started'; messageId: string; replyTo: string; replaces: string | null }
@@ -98,7 +99,10 @@ export interface ChatStore {
   renewLease(chatId: string, turnId: string): Promise<TurnSignal>;
   /** Ends a turn: stores its message, removes the turn and its lease, publishes `frame`. False when fenced. */
   endTurn(chatId: string, end: EndTurn): Promise<boolean>;
-  /** Gives up the lease (a draining replica) without ending the turn, so another can take it over. */
+  /**
+   * Gives up the lease (a draining replica) without ending the turn, and publishes a
+   * `handover` control, so a replica watching the chat takes it over at once.
+   */
   releaseTurn(chatId: string, turnId: string): Promise<void>;
   /** Claims an orphaned turn under a new turnId and publishes its `start`. Null when not an orphan any more. */
   takeOver(

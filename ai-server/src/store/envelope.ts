@@ -11,8 +11,8 @@ export function parseEnvelope(payload: string): LiveEnvelope | null {
       control?: unknown;
       turnId?: unknown;
     };
-    if (raw.control === 'stop' && typeof raw.turnId === 'string') {
-      return { ev: 0, control: 'stop', turnId: raw.turnId };
+    if ((raw.control === 'stop' || raw.control === 'handover') && typeof raw.turnId === 'string') {
+      return { ev: 0, control: raw.control, turnId: raw.turnId };
     }
     if (typeof raw.ev !== 'number' || !raw.frame || typeof raw.frame.type !== 'string') return null;
     const frame = typeof raw.seq === 'number' ? { ...raw.frame, seq: raw.seq } : raw.frame;

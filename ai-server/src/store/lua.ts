@@ -118,7 +118,9 @@ return 1
 
 /** ARGV 3 turnId. */
 export const RELEASE = `
-if redis.call('GET', KEYS[5]) == ARGV[3] then redis.call('DEL', KEYS[5]) end
+if redis.call('GET', KEYS[5]) ~= ARGV[3] then return 0 end
+redis.call('DEL', KEYS[5])
+redis.call('PUBLISH', ARGV[2], '{"ev":0,"control":"handover","turnId":' .. cjson.encode(ARGV[3]) .. '}')
 return 1
 `;
 

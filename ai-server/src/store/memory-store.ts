@@ -193,7 +193,9 @@ export class MemoryChatStore implements ChatStore {
 
   async releaseTurn(chatId: string, turnId: string): Promise<void> {
     const c = this.chat(chatId, false);
-    if (c && this.leaseHolder(c) === turnId) c.lease = null;
+    if (!c || this.leaseHolder(c) !== turnId) return;
+    c.lease = null;
+    this.emit(chatId, { ev: 0, control: 'handover', turnId });
   }
 
   async takeOver(

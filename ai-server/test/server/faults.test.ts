@@ -209,6 +209,35 @@ describe.skipIf(!redisServerAvailable())('faults', () => {
       }
     });
 
+    it('a turn handed over at the end of the grace is taken over at once by a replica watching the chat', async () => {
+      stub.reset();
+      stub.enqueue({ kind: 'hold', pieces: ['slow '] });
+      const env = { REDIS_URL: redis.url, GEMINI_API_KEY: 'k', GEMINI_BASE_URL: stub.baseUrl, SHUTDOWN_GRACE_MS: '300' };
+      const draining = await startServerProcess(env);
+      // Default lease (5 s): only the handover, not the watchdog, can explain a quick takeover.
+      const other = await startTestServer({ redisUrl: redis.url, geminiBaseUrl: stub.baseUrl, keyPrefix: '' });
+      try {
+        const chatId = newChatId();
+        const watcher = await other.client();
+        watcher.send({ type: 'join', chatId });
+        await watcher.waitFor('history');
+        const sender = await TestClient.connect(draining.url);
+        sender.send({ type: 'send', chatId, clientMsgId: newMsgId(), text: 'q' });
+        const first = await watcher.waitFor('start');
+        await watcher.waitFor('delta');
+        const t0 = Date.now();
+        draining.kill('SIGTERM');
+        const takeover = await watcher.waitFor('start', (f) => f.turnId !== first.turnId, 4000);
+        expect(Date.now() - t0).toBeLessThan(2500);
+        expect(takeover.replyTo).toBe(first.replyTo);
+        expect((await watcher.waitFor('done', (f) => f.turnId === takeover.turnId, 8000)).reply).toBe('echo: q');
+        expect(await draining.exited).toBe(0);
+      } finally {
+        draining.kill('SIGKILL');
+        await other.close();
+      }
+    });
+
     it('past SHUTDOWN_GRACE_MS the turn is handed over, never stored as stopped; the next join takes it over', async () => {
       stub.reset();
       stub.enqueue({ kind: 'hold', pieces: ['slow '] });

@@ -135,10 +135,15 @@ function contract(name: string, make: () => Promise<ChatStore | null>) {
       expect((await s().snapshot(chatId, 100)).messages).toHaveLength(1);
     });
 
-    it('a released lease makes the turn an orphan at once; an orphan can be ended as interrupted', async () => {
+    it('a released lease makes the turn an orphan at once, announced as a handover; an orphan can be ended as interrupted', async () => {
       const chatId = newChatId();
+      const got: LiveEnvelope[] = [];
+      const unsubscribe = await s().subscribe(chatId, (e) => got.push(e));
       await s().beginTurn(chatId, { kind: 'send', clientMsgId: 'cmid-0001', message: user('q') }, { turnId: 't1', owner: 'a' });
       await s().releaseTurn(chatId, 't1');
+      await sleep(50);
+      unsubscribe();
+      expect(got.filter((e) => 'control' in e)).toEqual([{ ev: 0, control: 'handover', turnId: 't1' }]);
       expect((await s().snapshot(chatId, 1)).turn?.leaseAlive).toBe(false);
       const interrupted = model('', 'interrupted');
       const frame: LiveFrame = { type: 'error', code: 'interrupted', message: 'x', retryable: true, chatId, turnId: 't1' };

@@ -60,11 +60,6 @@ export class ChatService {
     return this.llm.model;
   }
 
-  /** Turns this replica is producing now. */
-  get activeTurns(): number {
-    return this.turns.size;
-  }
-
   /** Subscribes the client to the chat and sends it a `history` frame, then the live frames. */
   async join(sink: ClientSink, chatId: string): Promise<void> {
     const sub = await this.subscription(sink, chatId, true);

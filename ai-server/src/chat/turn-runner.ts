@@ -120,7 +120,7 @@ export class TurnRunner {
     if (this.abortReason === 'idle') failure = new AppError('llm_unavailable', 'the model stopped answering');
     if (this.abortReason === 'stop') finishReason = 'stopped';
 
-    await this.flushNow();
+    await this.flush();
     clearInterval(renewTimer);
     unsubscribe?.();
 
@@ -179,10 +179,6 @@ export class TurnRunner {
       }
     });
     return this.flushing;
-  }
-
-  private async flushNow(): Promise<void> {
-    await this.flush();
   }
 
   private async renew(): Promise<void> {

@@ -68,10 +68,6 @@ export class ChatHttpServer {
     return this.server.address() as AddressInfo;
   }
 
-  get connectionCount(): number {
-    return this.connections.size;
-  }
-
   /** Draining: /readyz 503, upgrades 503, every socket closed with 1012. */
   beginDrain(): void {
     this.draining = true;

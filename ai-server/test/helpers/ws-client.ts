@@ -92,5 +92,5 @@ export class TestClient {
   }
 }
 
-/** Waits `ms` and asserts nothing else came in meanwhile is left to the caller. */
+/** Waits `ms` milliseconds. */
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

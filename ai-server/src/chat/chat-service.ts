@@ -6,7 +6,8 @@ import type { BeginRegenerate, BeginResult, BeginSend, ChatStore, StoredTurn } f
 import type { ClientSink } from './client-sink.js';
 import { newId } from './ids.js';
 import { LiveSubscription } from './live-subscription.js';
-import { TurnRunner, turnErrorFrame, type TurnSettings, type TurnSpec } from './turn-runner.js';
+import { TurnRecovery } from './turn-recovery.js';
+import { TurnRunner, type TurnSettings, type TurnSpec } from './turn-runner.js';
 
 export interface ChatServiceOptions extends TurnSettings {
   serverId: string;
@@ -17,26 +18,29 @@ export interface ChatServiceOptions extends TurnSettings {
 /** How many stored messages a `history` frame considers before the byte budget. */
 const HISTORY_MAX_MESSAGES = 2000;
 
+/** Following one answer in a chat without joining it (see `ChatService.follow`). */
+export interface Follower {
+  /** Subscribes; frames flow from then on. */
+  open(): Promise<void>;
+  /** Unsubscribes. */
+  close(): void;
+}
+
 /**
- * The use cases of protocol v1: join, leave, send, stop, regenerate, and the repair of
- * orphaned turns. Knows nothing of sockets: clients are `ClientSink`s.
+ * The use cases of protocol v1: join, leave, send, stop, regenerate; orphaned turns are
+ * left to `TurnRecovery`. Knows nothing of sockets: clients are `ClientSink`s.
  */
 export class ChatService {
   /** Turns produced by this replica, by chatId. */
   private readonly turns = new Map<string, TurnRunner>();
   /** Each client's joined chats. */
   private readonly subscriptions = new Map<ClientSink, Map<string, LiveSubscription>>();
-  /** Each legacy client's pending answers (one subscription per message). */
-  private readonly legacy = new Map<ClientSink, Set<LiveSubscription>>();
+  /** Each client's followers (`follow`): subscriptions outside its joined chats. */
+  private readonly followers = new Map<ClientSink, Set<LiveSubscription>>();
   /** Clients gone: nothing may subscribe them again (frames they queued still run). */
   private readonly detached = new WeakSet<ClientSink>();
-  /** Chats watched here whose turn streams: chatId → when it last showed life. */
-  private readonly watchedTurns = new Map<string, number>();
-  private readonly watchdog: NodeJS.Timeout;
-  private sweeping = false;
+  private readonly recovery: TurnRecovery;
   private draining = false;
-  /** Chats whose handover this replica is acting on now (one look per chat at a time). */
-  private readonly handovers = new Set<string>();
 
   constructor(
     private readonly store: ChatStore,
@@ -44,10 +48,16 @@ export class ChatService {
     private readonly options: ChatServiceOptions,
     private readonly log: Logger,
   ) {
-    // A turn watched here that showed no life for a lease is checked: an expired lease
-    // means its replica died (or handed it over), and this replica repairs it.
-    this.watchdog = setInterval(() => void this.sweepWatchedTurns(), options.leaseMs);
-    this.watchdog.unref();
+    this.recovery = new TurnRecovery(
+      store,
+      {
+        produce: (spec) => this.startTurn(spec),
+        isProducing: (chatId) => this.turns.has(chatId),
+        isWatched: (chatId) => [...this.subscriptions.values()].some((subs) => subs.has(chatId)),
+      },
+      { serverId: options.serverId, leaseMs: options.leaseMs },
+      log,
+    );
     // Frames published while the live channel was down were missed: resend snapshots.
     store.onResubscribed(() => {
       for (const [sink, subs] of this.subscriptions) {
@@ -77,9 +87,9 @@ export class ChatService {
   detach(sink: ClientSink): void {
     this.detached.add(sink);
     for (const sub of this.subscriptions.get(sink)?.values() ?? []) sub.close();
-    for (const sub of this.legacy.get(sink) ?? []) sub.close();
+    for (const sub of this.followers.get(sink) ?? []) sub.close();
     this.subscriptions.delete(sink);
-    this.legacy.delete(sink);
+    this.followers.delete(sink);
   }
 
   async send(sink: ClientSink, chatId: string, clientMsgId: string, text: string): Promise<void> {
@@ -92,43 +102,39 @@ export class ChatService {
   }
 
   /**
-   * The original plan's frame: one `{chatId, reply}` frame per message (or one `error`),
-   * and nothing unasked. A takeover of the answer is followed to its end.
+   * Stores a user message and starts answering it, with no `ack`: the caller follows the
+   * answer on the chat's live frames (its `start` names `turnId` and replies to `message`).
+   * Refused as `busy` while a turn streams in the chat.
    */
-  async sendLegacy(sink: ClientSink, chatId: string, text: string): Promise<void> {
-    if (this.detached.has(sink)) return;
-    const turnId = newId('t');
-    const message: Message = { id: newId('m'), role: 'user', text, createdAt: Date.now(), status: 'complete' };
-    let current = turnId;
-    const sub: LiveSubscription = new LiveSubscription(this.store, chatId, (frame) => {
-      if (frame.type === 'start' && frame.replyTo === message.id) current = frame.turnId;
-      if (!('turnId' in frame) || frame.turnId !== current) return;
-      if (frame.type === 'done') {
-        const { chatId: id, reply, messageId, finishReason } = frame;
-        sink.send({ type: 'done', chatId: id, reply, turnId: current, messageId, finishReason });
-      } else if (frame.type === 'error') sink.send(frame);
-      else return;
-      sub.close();
-      this.legacy.get(sink)?.delete(sub);
-    });
-    let set = this.legacy.get(sink);
-    if (!set) this.legacy.set(sink, (set = new Set()));
+  async answer(chatId: string, message: Message, turnId: string): Promise<void> {
+    const result = await this.beginWithRepair(chatId, { kind: 'send', clientMsgId: newId('l'), message }, turnId);
+    if (result.kind !== 'started') throw new AppError(result.kind === 'busy' ? 'busy' : 'internal');
+    this.startTurn({ chatId, turnId, replyTo: result.replyTo, replaces: null });
+  }
+
+  /**
+   * A subscription of the client to the chat's live frames outside its joined chats: no
+   * `history`, no watch over the turn; it also gets the frames this replica could not
+   * publish. Closed with the client. Null when the client is gone.
+   */
+  follow(sink: ClientSink, chatId: string, deliver: (frame: LiveFrame) => void): Follower | null {
+    if (this.detached.has(sink)) return null;
+    const sub = new LiveSubscription(this.store, chatId, deliver);
+    let set = this.followers.get(sink);
+    if (!set) this.followers.set(sink, (set = new Set()));
     set.add(sub);
-    try {
-      await sub.open(false);
-      const result = await this.beginWithRepair(chatId, { kind: 'send', clientMsgId: newId('l'), message }, turnId);
-      if (result.kind !== 'started') throw new AppError(result.kind === 'busy' ? 'busy' : 'internal');
-      this.startTurn({ chatId, turnId, replyTo: result.replyTo, replaces: null });
-    } catch (err) {
-      sub.close();
-      set.delete(sub);
-      throw err;
-    }
+    return {
+      open: () => sub.open(false),
+      close: () => {
+        sub.close();
+        set.delete(sub);
+      },
+    };
   }
 
   /**
    * Asks the turn streaming in the chat to stop, wherever it is produced. An orphaned turn
-   * (its producer is gone) is ended as stopped here. No turn: nothing happens.
+   * (its producer is gone) is repaired here, which ends it as stopped. No turn: nothing happens.
    */
   async stop(chatId: string): Promise<void> {
     const turnId = await this.store.requestStop(chatId);
@@ -138,8 +144,7 @@ export class ChatService {
       local.abort('stop');
       return;
     }
-    const snap = await this.store.snapshot(chatId, 0);
-    if (snap.turn?.turnId === turnId && !snap.turn.leaseAlive) await this.repair(chatId, snap.turn);
+    await this.recovery.repairChat(chatId, 'stop', turnId);
   }
 
   /**
@@ -148,7 +153,7 @@ export class ChatService {
    */
   async drain(graceMs: number): Promise<void> {
     this.draining = true;
-    clearInterval(this.watchdog);
+    this.recovery.stop();
     const all = () => Promise.all([...this.turns.values()].map((t) => t.done));
     let timer: NodeJS.Timeout | undefined;
     const grace = new Promise<'grace'>((resolve) => {
@@ -160,7 +165,7 @@ export class ChatService {
       for (const t of this.turns.values()) t.abort('handover');
       await all();
     }
-    for (const sink of [...this.subscriptions.keys(), ...this.legacy.keys()]) this.detach(sink);
+    for (const sink of [...this.subscriptions.keys(), ...this.followers.keys()]) this.detach(sink);
   }
 
   // ---------------------------------------------------------------------------------
@@ -174,10 +179,10 @@ export class ChatService {
       this.store,
       chatId,
       (frame) => {
-        this.noteLiveFrame(chatId, frame);
+        this.recovery.noteLiveFrame(chatId, frame);
         sink.send(frame);
       },
-      () => this.onHandover(chatId),
+      () => this.recovery.onHandover(chatId),
     );
     let subs = this.subscriptions.get(sink);
     if (!subs) this.subscriptions.set(sink, (subs = new Map()));
@@ -203,11 +208,10 @@ export class ChatService {
     sub.hold();
     try {
       let snap = await this.store.snapshot(chatId, HISTORY_MAX_MESSAGES);
-      if (snap.turn && !snap.turn.leaseAlive) {
-        await this.repair(chatId, snap.turn);
+      if (await this.recovery.repairIfOrphaned(chatId, snap.turn, 'join')) {
         snap = await this.store.snapshot(chatId, HISTORY_MAX_MESSAGES);
       }
-      if (snap.turn) this.watchedTurns.set(chatId, Date.now());
+      if (snap.turn) this.recovery.watch(chatId);
       sink.send(this.historyFrame(chatId, snap.messages, snap.total, snap.turn));
       sub.release(snap.ev);
     } catch (err) {
@@ -276,53 +280,14 @@ export class ChatService {
     }
   }
 
-  /** `beginTurn`, first ending an orphaned turn in the way (the user has moved on). */
+  /** `beginTurn`; an orphaned turn in the way is repaired first (the user has moved on), then it tries again. */
   private async beginWithRepair(chatId: string, begin: BeginSend | BeginRegenerate, turnId: string): Promise<BeginResult> {
     if (this.draining) throw new AppError('internal', 'this replica is shutting down');
     const turn = { turnId, owner: this.options.serverId };
     const result = await this.store.beginTurn(chatId, begin, turn);
     if (result.kind !== 'orphan') return result;
-    const snap = await this.store.snapshot(chatId, 0);
-    if (snap.turn && !snap.turn.leaseAlive) await this.repair(chatId, snap.turn, 'interrupt');
+    await this.recovery.repairChat(chatId, 'moved-on');
     return this.store.beginTurn(chatId, begin, turn);
-  }
-
-  /**
-   * An orphaned turn (its producer died or handed it over): ended as stopped when a user
-   * asked to stop it; else taken over by this replica (answered again from the stored
-   * conversation), or, with `interrupt` (the user has moved on), ended as `interrupted`
-   * with its partial text.
-   */
-  private async repair(chatId: string, orphan: StoredTurn, how: 'takeover' | 'interrupt' = 'takeover'): Promise<void> {
-    if (this.draining) return;
-    if (!orphan.stopRequested && how === 'takeover') {
-      const turnId = newId('t');
-      const claimed = await this.store.takeOver(chatId, orphan.turnId, { turnId, owner: this.options.serverId });
-      if (claimed) {
-        this.log.info({ chatId, oldTurnId: orphan.turnId, turnId }, 'orphaned turn taken over');
-        this.startTurn({ chatId, turnId, replyTo: claimed.replyTo, replaces: claimed.replaces });
-      }
-      return;
-    }
-    const stopped = orphan.stopRequested;
-    const id = newId('m');
-    const status = stopped ? 'stopped' : 'interrupted';
-    // A regenerate that did not finish stores nothing, unless stopped (its partial text then replaces).
-    const message: Message | null =
-      stopped || orphan.replaces === null
-        ? { id, role: 'model', text: orphan.text, createdAt: Date.now(), status }
-        : null;
-    const frame: LiveFrame = stopped
-      ? { type: 'done', chatId, turnId: orphan.turnId, messageId: id, reply: orphan.text, finishReason: 'stopped' }
-      : turnErrorFrame(new AppError('interrupted'), chatId, orphan.turnId, message?.id);
-    const ok = await this.store.endTurn(chatId, {
-      turnId: orphan.turnId,
-      mode: 'orphan',
-      message,
-      replaces: stopped ? orphan.replaces : null,
-      frame,
-    });
-    if (ok) this.log.info({ chatId, turnId: orphan.turnId, status }, 'orphaned turn ended');
   }
 
   private startTurn(spec: TurnSpec): void {
@@ -339,54 +304,7 @@ export class ChatService {
   /** A frame the store could not publish, to this replica's own watchers of the chat. */
   private deliverLocally(chatId: string, frame: LiveFrame): void {
     for (const subs of this.subscriptions.values()) subs.get(chatId)?.inject(frame);
-    for (const set of this.legacy.values()) for (const sub of set) if (sub.chatId === chatId) sub.inject(frame);
-  }
-
-  /**
-   * A draining replica gave up a turn this replica watches: take it over now rather than
-   * after the watchdog's next look (every replica watching tries; one wins the claim).
-   */
-  private onHandover(chatId: string): void {
-    if (this.draining || this.handovers.has(chatId)) return;
-    this.handovers.add(chatId);
-    void (async () => {
-      try {
-        const snap = await this.store.snapshot(chatId, 0);
-        if (snap.turn && !snap.turn.leaseAlive) await this.repair(chatId, snap.turn);
-      } catch {
-        // The watchdog looks again.
-      } finally {
-        this.handovers.delete(chatId);
-      }
-    })();
-  }
-
-  private noteLiveFrame(chatId: string, frame: LiveFrame): void {
-    if (frame.type === 'done' || frame.type === 'error') this.watchedTurns.delete(chatId);
-    else this.watchedTurns.set(chatId, Date.now());
-  }
-
-  /** Checks the watched turns that showed no life for a lease; repairs those whose lease expired. */
-  private async sweepWatchedTurns(): Promise<void> {
-    if (this.sweeping || this.draining) return;
-    this.sweeping = true;
-    try {
-      const stale = Date.now() - this.options.leaseMs;
-      for (const [chatId, seenAt] of this.watchedTurns) {
-        if (seenAt > stale || this.turns.has(chatId)) continue;
-        if (![...this.subscriptions.values()].some((subs) => subs.has(chatId))) {
-          this.watchedTurns.delete(chatId);
-          continue;
-        }
-        const snap = await this.store.snapshot(chatId, 0).catch(() => null);
-        if (!snap) continue; // the store is away: next sweep
-        if (!snap.turn) this.watchedTurns.delete(chatId);
-        else if (snap.turn.leaseAlive) this.watchedTurns.set(chatId, Date.now());
-        else await this.repair(chatId, snap.turn).catch(() => undefined);
-      }
-    } finally {
-      this.sweeping = false;
-    }
+    for (const set of this.followers.values()) for (const sub of set) if (sub.chatId === chatId) sub.inject(frame);
   }
 }
 

@@ -5,6 +5,7 @@ import { ChatService, errorFrame } from '../chat/chat-service.js';
 import type { ClientSink, LegacyReply } from '../chat/client-sink.js';
 import { PROTOCOL_VERSION, type ServerFrame } from '../protocol/frames.js';
 import { FrameError, parseClientFrame } from '../protocol/parse.js';
+import type { LegacyAdapter } from './legacy-adapter.js';
 
 export interface ConnectionSettings {
   serverId: string;
@@ -28,7 +29,7 @@ export const CloseCode = {
 
 /**
  * One client socket: parses and validates each frame, dispatches it to the chat service
- * in arrival order, and turns every failure into an `error` frame (the boundary).
+ * (a legacy frame to the legacy adapter) in arrival order, and turns every failure into an `error` frame (the boundary).
  */
 export class Connection implements ClientSink {
   /** Last time the peer showed it is alive (a frame or a pong). */
@@ -42,6 +43,7 @@ export class Connection implements ClientSink {
     readonly id: string,
     private readonly ws: WebSocket,
     private readonly service: ChatService,
+    private readonly legacy: LegacyAdapter,
     private readonly settings: ConnectionSettings,
     private readonly log: Logger,
   ) {
@@ -111,7 +113,7 @@ export class Connection implements ClientSink {
       const parsed = parseClientFrame(data, this.settings.maxMessageChars);
       if (parsed.kind === 'legacy') {
         context = { chatId: parsed.frame.chatId };
-        await this.service.sendLegacy(this, parsed.frame.chatId, parsed.frame.message);
+        await this.legacy.send(this, parsed.frame.chatId, parsed.frame.message);
         return;
       }
       const frame = parsed.frame;

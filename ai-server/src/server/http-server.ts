@@ -7,6 +7,7 @@ import type { ChatService } from '../chat/chat-service.js';
 import { newId } from '../chat/ids.js';
 import type { ChatStore } from '../store/chat-store.js';
 import { CloseCode, Connection } from './connection.js';
+import { LegacyAdapter } from './legacy-adapter.js';
 import { originAllowed, type OriginPolicy } from './origin.js';
 import { createStaticHandler } from './static-files.js';
 
@@ -32,6 +33,7 @@ export class ChatHttpServer {
   private readonly wss: WebSocketServer;
   private readonly connections = new Set<Connection>();
   private readonly serveStatic: ReturnType<typeof createStaticHandler> | null;
+  private readonly legacy: LegacyAdapter;
   private heartbeat: NodeJS.Timeout | null = null;
   private draining = false;
 
@@ -42,6 +44,7 @@ export class ChatHttpServer {
     private readonly log: Logger,
   ) {
     this.serveStatic = settings.staticDir ? createStaticHandler(settings.staticDir) : null;
+    this.legacy = new LegacyAdapter(service);
     this.wss = new WebSocketServer({
       noServer: true,
       maxPayload: settings.maxFrameBytes,
@@ -112,7 +115,7 @@ export class ChatHttpServer {
     this.wss.handleUpgrade(req, socket, head, (ws) => {
       const connId = newId('c');
       const log = this.log.child({ connId });
-      const conn = new Connection(connId, ws, this.service, this.settings, log);
+      const conn = new Connection(connId, ws, this.service, this.legacy, this.settings, log);
       this.connections.add(conn);
       ws.on('close', () => this.connections.delete(conn));
       if (this.draining) conn.close(CloseCode.serviceRestart, 'server restarting');

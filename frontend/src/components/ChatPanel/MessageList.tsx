@@ -34,7 +34,7 @@ const selectNotice = (s: ChatState) => s.notice;
  * bubble. Reads the turn's id, never its text: a delta does not render this list.
  */
 export function MessageList({ ref }: { ref?: Ref<MessageListHandle> }) {
-  renderStats.lists++;
+  if (__RENDER_STATS__) renderStats.lists++;
   const session = useChatSession();
   const messages = useChatState(selectMessages);
   const outgoing = useChatState(selectOutgoing);

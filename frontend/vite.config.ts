@@ -1,7 +1,8 @@
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { defineConfig } from 'vite';
+import { defineConfig, type Plugin } from 'vite';
 import react from '@vitejs/plugin-react';
+import { palette } from './src/palette.ts';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 
@@ -10,13 +11,20 @@ const here = fileURLToPath(new URL('.', import.meta.url));
 // keeps using its same-origin `/ws-chat` exactly as in production.
 const aiServer = process.env.AI_SERVER_URL ?? 'http://localhost:3001';
 
+// index.html paints the page's background before the JS (and the theme) arrive: the
+// colour comes from the palette, like every other.
+const pageBackground: Plugin = {
+  name: 'page-background',
+  transformIndexHtml: (html) => html.replaceAll('$PAGE_BACKGROUND', palette.background.default),
+};
+
 // Mode `bench` (bench/render-bench.ts builds it): the render benchmark's own page,
 // bench.html, into dist-bench/, with the render counters compiled in. Every other
 // build has `__RENDER_STATS__` false, so the counters and their module are removed.
 export default defineConfig(({ mode }) => {
   const bench = mode === 'bench';
   return {
-    plugins: [react()],
+    plugins: [react(), pageBackground],
     define: { __RENDER_STATS__: JSON.stringify(bench) },
     server: {
       port: Number(process.env.VITE_PORT ?? 5173),

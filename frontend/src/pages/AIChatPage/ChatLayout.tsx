@@ -15,7 +15,7 @@ import { DEFAULT_MAX_MESSAGE_CHARS } from '../../lib/chat-session';
 import type { ConnectionSnapshot } from '../../lib/chat-socket';
 import type { ChatState } from '../../lib/chat-state';
 import { useChatSession, useChatState, useConnection } from '../../lib/use-chat';
-import { colors } from '../../theme';
+import { colorVars } from '../../theme';
 
 const selectStreaming = (s: ChatState) => s.turn !== null || s.awaitingTurn;
 const selectWaiting = (s: ChatState) => s.outgoing.some((o) => o.error === null);
@@ -47,10 +47,10 @@ export function ChatLayout() {
   }, [session]);
 
   return (
-    <div style={{ height: '100dvh', display: 'flex', flexDirection: 'column', background: colors.page }}>
-      <AppBar position="static" elevation={0} sx={{ bgcolor: colors.surface, borderBottom: `1px solid ${colors.border}` }}>
+    <div style={{ height: '100dvh', display: 'flex', flexDirection: 'column', background: colorVars.background.default }}>
+      <AppBar position="static" elevation={0} sx={{ bgcolor: 'background.paper', borderBottom: `1px solid ${colorVars.divider}` }}>
         <Toolbar sx={{ gap: 1, minHeight: { xs: 56 }, px: { xs: 1.5, sm: 2 } }}>
-          <SmartToyIcon sx={{ color: colors.accent }} aria-hidden />
+          <SmartToyIcon sx={{ color: 'primary.main' }} aria-hidden />
           <Typography component="h1" variant="h6" sx={{ fontWeight: 700, fontSize: '1.1rem', whiteSpace: 'nowrap' }}>
             AI 비서
           </Typography>
@@ -67,7 +67,7 @@ export function ChatLayout() {
             sx={{
               minWidth: 0,
               whiteSpace: 'nowrap',
-              color: colors.text,
+              color: 'text.primary',
               '& .MuiButton-startIcon': { mr: { xs: 0, sm: 0.75 }, ml: { xs: 0, sm: -0.5 } },
             }}
           >

@@ -8,8 +8,9 @@
  * - delta: one streamed delta rendered and laid out, in a chat of 10 and of 1,000
  *   messages. Goal: the same time ±50%, and no stored bubble nor the list re-rendered.
  *
- * It serves the built page (`npm run build -w frontend` first) and drives it through
- * `/chat?bench` (`window.__chatBench`, src/bench-hook.ts), without a server. Timings are
+ * It builds its own page first (`vite build --mode bench`: bench.html into dist-bench/,
+ * with the render counters; the production build has neither) and drives it through
+ * `window.__chatBench` (src/bench/bench-hook.ts), without a server. Timings are
  * performance marks around synchronous React renders (flushSync) plus a forced layout.
  *
  *   npm run bench -w frontend            (tsx bench/render-bench.ts)
@@ -22,9 +23,11 @@ import { tmpdir } from 'node:os';
 import { dirname, extname, join, normalize, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Page } from 'playwright-core';
+import { build } from 'vite';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const dist = resolve(here, '..', 'dist');
+const root = resolve(here, '..');
+const dist = resolve(root, 'dist-bench');
 const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const strict = process.argv.includes('--strict');
 
@@ -39,7 +42,7 @@ function serveDist(): Promise<{ url: string; close(): Promise<void> }> {
   const server = createServer((req, res) => {
     const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
     let file = normalize(join(dist, path));
-    if (!file.startsWith(dist) || !existsSync(file) || !statSync(file).isFile()) file = join(dist, 'index.html');
+    if (!file.startsWith(dist) || !existsSync(file) || !statSync(file).isFile()) file = join(dist, 'bench.html');
     res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' });
     createReadStream(file).pipe(res);
   });
@@ -59,7 +62,7 @@ const median = (xs: number[]) => {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 };
 
-/** What src/bench-hook.ts exposes (declared here: this script runs in Node, the hook in the page). */
+/** What src/bench/bench-hook.ts exposes (declared here: this script runs in Node, the hook in the page). */
 interface BenchResult {
   ms: number;
   renders: { messages: number; lists: number; streaming: number };
@@ -93,7 +96,7 @@ async function deltas(page: Page, n: number, count: number): Promise<{ ms: numbe
 }
 
 async function main() {
-  if (!existsSync(join(dist, 'index.html'))) throw new Error(`${dist} is not built: npm run build -w frontend`);
+  await build({ root, mode: 'bench', logLevel: 'warn' });
   if (!existsSync(chromiumPath)) throw new Error(`${chromiumPath} is missing`);
   const site = await serveDist();
   const userDataDir = mkdtempSync(join(tmpdir(), 'chat-bench-'));
@@ -105,7 +108,7 @@ async function main() {
   });
   try {
     const page = await context.newPage();
-    await page.goto(`${site.url}/chat?bench`);
+    await page.goto(`${site.url}/bench.html`);
     await page.waitForFunction(() => (window as unknown as { __chatBench?: { ready: boolean } }).__chatBench?.ready === true);
 
     // Warm-up: JIT, the lazy Markdown and highlighter chunks, style caches.

@@ -259,36 +259,43 @@ describe.skipIf(missing !== null)('the /chat page in Chromium, against ai-server
   });
 
   it('follows the answer only while the reader is at the bottom; "latest" brings them back', async () => {
-    // The bench hook fills a long conversation without the server (see src/bench-hook.ts).
     const long = await browser.newPage({ width: 800, height: 600 });
-    await long.goto(`${server.url}/chat?bench`);
-    await long.waitForFunction(() => (window as { __chatBench?: { ready: boolean } }).__chatBench?.ready === true);
-    type Hook = { open(n: number): Promise<unknown>; startTurn(): Promise<void>; delta(t: string): Promise<unknown> };
-    const hook = 'window.__chatBench';
-    await long.evaluate(`${hook}.open(200)`);
-    await long.evaluate(`${hook}.startTurn()`);
+    await long.goto(`${server.url}/chat`);
+    await waitForConnection(long, 'open');
+    await long.getByTestId('new-chat-button').click();
+    await waitForBubbles(long, (b) => expect(b).toEqual([]));
+    // A long answer first, so the conversation is much taller than the view.
+    stub.enqueue({ kind: 'text', pieces: Array.from({ length: 80 }, (_, i) => `앞선 답의 ${i}번째 문단\n\n`) });
+    await send(long, '길게 답해 주세요');
+    await waitForBubbles(long, (b) => expect(b.at(-1)).toMatchObject({ role: 'model', status: 'complete' }));
+    // Then an answer that keeps being written, a line every 100 ms, while the reader scrolls.
+    stub.enqueue({ kind: 'text', pieces: Array.from({ length: 400 }, (_, i) => `줄 ${i}\n\n`), delayMs: 100 });
+    await send(long, '계속 써 주세요');
+    const lines = async () => ((await bubbles(long)).at(-1)!.text.match(/줄 \d+/g) ?? []).length;
+    const grows = async (more: number) => {
+      const from = await lines();
+      await vi.waitFor(async () => expect(await lines()).toBeGreaterThanOrEqual(from + more), { timeout: 15_000, interval: 50 });
+    };
     const distance = () =>
       long.$eval('[data-testid="message-list"]', (el) => Math.round(el.scrollHeight - el.scrollTop - el.clientHeight));
-    const stream = async (n: number) => {
-      for (let i = 0; i < n; i++) await long.evaluate((t) => (window as unknown as { __chatBench: Hook }).__chatBench.delta(t), `줄 ${i}\n\n`);
-      await long.waitForTimeout(100);
-    };
-    await stream(10);
-    expect(await distance()).toBeLessThanOrEqual(2);
+    await grows(10);
+    await vi.waitFor(async () => expect(await distance()).toBeLessThanOrEqual(2), { timeout: 5_000, interval: 20 });
     expect(await long.getByTestId('latest-button').count()).toBe(0);
     // The reader scrolls up: the answer keeps growing, the view stays put.
     await long.getByTestId('message-list').hover();
     await long.mouse.wheel(0, -1500);
     await long.getByTestId('latest-button').waitFor();
     const top = await long.$eval('[data-testid="message-list"]', (el) => el.scrollTop);
-    await stream(10);
+    await grows(10);
     expect(Math.abs((await long.$eval('[data-testid="message-list"]', (el) => el.scrollTop)) - top)).toBeLessThan(2);
     await long.screenshot({ path: screenshotPath('chat-scrolled-up.png') });
     // "latest" goes back down and follows again.
     await long.getByTestId('latest-button').click();
-    await stream(5);
-    expect(await distance()).toBeLessThanOrEqual(2);
+    await grows(5);
+    await vi.waitFor(async () => expect(await distance()).toBeLessThanOrEqual(2), { timeout: 5_000, interval: 20 });
     expect(await long.getByTestId('latest-button').count()).toBe(0);
+    await long.getByTestId('stop-button').click();
+    await waitForBubbles(long, (b) => expect(b.at(-1)).toMatchObject({ role: 'model', status: 'stopped' }));
     await long.close();
   });
 

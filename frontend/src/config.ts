@@ -19,8 +19,3 @@ export function socketUrl(location: Pick<Location, 'protocol' | 'host'> = window
   }
   return `${scheme}//${location.host}/ws-chat`;
 }
-
-/** `?bench`: the render benchmark drives the page through `window.__chatBench`, without a server. */
-export function benchMode(search: string = window.location.search): boolean {
-  return new URLSearchParams(search).has('bench');
-}

@@ -1,33 +1,27 @@
 import { createTheme } from '@mui/material/styles';
+import { palette, type ChatPalette } from './palette';
 
-/** The original plan's dark look: page #0F172A, bars and model bubbles #1E293B (Tailwind slate). */
-export const colors = {
-  page: '#0F172A',
-  surface: '#1E293B',
-  surfaceRaised: '#273449',
-  border: '#334155',
-  text: '#E2E8F0',
-  textMuted: '#94A3B8',
-  textFaint: '#64748B',
-  userBubble: '#2563EB',
-  accent: '#38BDF8',
-  success: '#4ADE80',
-  warning: '#FBBF24',
-  danger: '#F87171',
-} as const;
+declare module '@mui/material/styles' {
+  interface Palette {
+    chat: ChatPalette;
+  }
+  interface PaletteOptions {
+    chat?: ChatPalette;
+  }
+  // `cssVariables: true`: `theme.vars` is always there.
+  interface CssThemeVariables {
+    enabled: true;
+  }
+}
 
+/**
+ * The page's theme. With `cssVariables`, MUI writes the palette as CSS variables on
+ * `:root` (`--mui-palette-background-default`, `--mui-palette-chat-codeBar`, …): chat.css
+ * and the components' styles use those, never a colour of their own.
+ */
 export const theme = createTheme({
-  palette: {
-    mode: 'dark',
-    background: { default: colors.page, paper: colors.surface },
-    primary: { main: colors.accent, contrastText: colors.page },
-    secondary: { main: colors.userBubble },
-    error: { main: colors.danger },
-    warning: { main: colors.warning },
-    success: { main: colors.success },
-    text: { primary: colors.text, secondary: colors.textMuted },
-    divider: colors.border,
-  },
+  cssVariables: true,
+  palette,
   shape: { borderRadius: 12 },
   typography: {
     fontFamily: [
@@ -46,9 +40,12 @@ export const theme = createTheme({
     MuiCssBaseline: {
       styleOverrides: {
         'html, body, #root': { height: '100%' },
-        body: { backgroundColor: colors.page, overscrollBehavior: 'none' },
+        body: { overscrollBehavior: 'none' },
       },
     },
     MuiTooltip: { defaultProps: { arrow: true } },
   },
 });
+
+/** The palette as CSS variable references (`var(--mui-palette-…)`), for `style` attributes. */
+export const colorVars = theme.vars.palette;

@@ -5,7 +5,7 @@ import InputBase from '@mui/material/InputBase';
 import { useCallback, useEffect, useId, useImperativeHandle, useLayoutEffect, useMemo, useRef, useState, type Ref } from 'react';
 import { ImeEnterGuard } from '../../lib/ime-enter';
 import { codePointLength } from '../../lib/protocol';
-import { colors } from '../../theme';
+import { colorVars } from '../../theme';
 
 export interface ChatInputHandle {
   focus(): void;
@@ -103,8 +103,8 @@ export function ChatInput({ onSend, onStop, streaming, waiting = false, disabled
   return (
     <div
       style={{
-        borderTop: `1px solid ${colors.border}`,
-        background: colors.page,
+        borderTop: `1px solid ${colorVars.divider}`,
+        background: colorVars.background.default,
         padding: '10px 12px calc(10px + env(safe-area-inset-bottom))',
       }}
     >
@@ -114,8 +114,8 @@ export function ChatInput({ onSend, onStop, streaming, waiting = false, disabled
             display: 'flex',
             alignItems: 'flex-end',
             gap: 6,
-            background: colors.surface,
-            border: `1px solid ${tooLong ? colors.danger : colors.border}`,
+            background: colorVars.background.paper,
+            border: `1px solid ${tooLong ? colorVars.error.main : colorVars.divider}`,
             borderRadius: 16,
             padding: '6px 6px 6px 14px',
           }}
@@ -154,10 +154,10 @@ export function ChatInput({ onSend, onStop, streaming, waiting = false, disabled
               onCompositionStart: () => guard.compositionStart(),
               onCompositionEnd: (e: React.CompositionEvent<HTMLTextAreaElement>) => guard.compositionEnd(e.data ?? ''),
             }}
-            sx={{ color: colors.text, fontSize: '0.95rem', lineHeight: 1.5, py: '6px' }}
+            sx={{ color: 'text.primary', fontSize: '0.95rem', lineHeight: 1.5, py: '6px' }}
           />
           {streaming ? (
-            <IconButton onClick={onStop} aria-label="답변 중지" title="답변 중지" data-testid="stop-button" sx={{ color: colors.text }}>
+            <IconButton onClick={onStop} aria-label="답변 중지" title="답변 중지" data-testid="stop-button" sx={{ color: 'text.primary' }}>
               <StopCircleIcon />
             </IconButton>
           ) : (
@@ -184,7 +184,7 @@ export function ChatInput({ onSend, onStop, streaming, waiting = false, disabled
             marginTop: 4,
             padding: '0 6px',
             fontSize: '0.75rem',
-            color: colors.textFaint,
+            color: colorVars.chat.textFaint,
           }}
         >
           <span id={hintId}>{streaming ? 'Esc로 답변 중지' : 'Enter로 보내기 · Shift+Enter로 줄바꿈'}</span>
@@ -193,7 +193,7 @@ export function ChatInput({ onSend, onStop, streaming, waiting = false, disabled
               id={counterId}
               data-testid="char-counter"
               aria-live="polite"
-              style={{ color: tooLong ? colors.danger : colors.textMuted, whiteSpace: 'nowrap' }}
+              style={{ color: tooLong ? colorVars.error.main : colorVars.text.secondary, whiteSpace: 'nowrap' }}
             >
               {tooLong ? `최대 ${maxChars.toLocaleString('ko-KR')}자 · ` : ''}
               {count.toLocaleString('ko-KR')} / {maxChars.toLocaleString('ko-KR')}

@@ -25,7 +25,7 @@ const FINISH_NOTES: Partial<Record<string, string>> = {
  * another message arrived or the answer below it grew.
  */
 export const ChatMessage = memo(function ChatMessage({ message, canRegenerate = false, onRegenerate }: ChatMessageProps) {
-  renderStats.messages++;
+  if (__RENDER_STATS__) renderStats.messages++;
   const isUser = message.role === 'user';
   const abnormal = message.status !== 'complete';
   const note = !isUser && !abnormal && message.finishReason ? FINISH_NOTES[message.finishReason] : undefined;

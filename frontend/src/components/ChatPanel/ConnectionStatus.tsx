@@ -2,7 +2,7 @@ import Chip from '@mui/material/Chip';
 import { useEffect, useState } from 'react';
 import type { ConnectionSnapshot } from '../../lib/chat-socket';
 import { useChatSession, useConnection } from '../../lib/use-chat';
-import { colors } from '../../theme';
+import { colorVars } from '../../theme';
 
 const selectState = (c: ConnectionSnapshot) => c.state;
 const selectRetryAt = (c: ConnectionSnapshot) => c.retryAt;
@@ -33,10 +33,10 @@ export function connectionLabel(state: ConnectionSnapshot['state'], seconds: num
 }
 
 const DOT: Record<ConnectionSnapshot['state'], string> = {
-  open: colors.success,
-  connecting: colors.warning,
-  reconnecting: colors.warning,
-  offline: colors.danger,
+  open: colorVars.success.main,
+  connecting: colorVars.warning.main,
+  reconnecting: colorVars.warning.main,
+  offline: colorVars.error.main,
 };
 
 /**
@@ -68,9 +68,9 @@ export function ConnectionStatus() {
           />
         }
         sx={{
-          bgcolor: colors.page,
-          color: colors.textMuted,
-          border: `1px solid ${colors.border}`,
+          bgcolor: 'background.default',
+          color: 'text.secondary',
+          border: `1px solid ${colorVars.divider}`,
           fontVariantNumeric: 'tabular-nums',
           maxWidth: 170,
         }}

@@ -14,7 +14,7 @@ export function DemoBanner() {
       severity="info"
       icon={<InfoOutlinedIcon fontSize="inherit" />}
       data-testid="demo-banner"
-      sx={{ borderRadius: 0, py: 0.25, fontSize: '0.85rem', bgcolor: '#0c2a3f', color: '#bae6fd' }}
+      sx={{ borderRadius: 0, py: 0.25, fontSize: '0.85rem', bgcolor: 'chat.bannerBackground', color: 'chat.bannerText' }}
     >
       데모 모드입니다. 서버에 AI 모델 키(GEMINI_API_KEY)가 없어 미리 정해진 데모 답변이 표시됩니다.
     </Alert>

@@ -9,6 +9,7 @@ import { isBusy, type ChatState } from '../../lib/chat-state';
 import { errorText } from '../../lib/error-text';
 import { renderStats } from '../../lib/render-stats';
 import { useChatSession, useChatState } from '../../lib/use-chat';
+import { colorVars } from '../../theme';
 import { ChatMessage } from './ChatMessage';
 import { OutgoingMessage } from './OutgoingMessage';
 import { StreamingMessage } from './StreamingMessage';
@@ -34,7 +35,7 @@ const selectNotice = (s: ChatState) => s.notice;
  * bubble. Reads the turn's id, never its text: a delta does not render this list.
  */
 export function MessageList({ ref }: { ref?: Ref<MessageListHandle> }) {
-  renderStats.lists++;
+  if (__RENDER_STATS__) renderStats.lists++;
   const session = useChatSession();
   const messages = useChatState(selectMessages);
   const outgoing = useChatState(selectOutgoing);
@@ -154,9 +155,9 @@ export function MessageList({ ref }: { ref?: Ref<MessageListHandle> }) {
 
 function EmptyState({ loading }: { loading: boolean }) {
   return (
-    <div style={{ textAlign: 'center', marginTop: '18vh', color: '#64748B' }} data-testid="empty-state">
-      <SmartToyIcon sx={{ fontSize: 48, color: '#334155', mb: 1 }} aria-hidden />
-      <p style={{ margin: 0, fontSize: '1.15rem', color: '#94A3B8' }}>무엇이든 물어보세요</p>
+    <div style={{ textAlign: 'center', marginTop: '18vh', color: colorVars.chat.textFaint }} data-testid="empty-state">
+      <SmartToyIcon sx={{ fontSize: 48, color: 'divider', mb: 1 }} aria-hidden />
+      <p style={{ margin: 0, fontSize: '1.15rem', color: colorVars.text.secondary }}>무엇이든 물어보세요</p>
       <p style={{ margin: '6px 0 0', fontSize: '0.85rem' }}>{loading ? '대화를 불러오는 중…' : 'AI 비서가 한국어로 답합니다.'}</p>
     </div>
   );

@@ -10,7 +10,7 @@ import { Markdown } from './Markdown';
  * thousand: the list does not render for it.
  */
 export function StreamingMessage({ turnId }: { turnId: string | null }) {
-  renderStats.streaming++;
+  if (__RENDER_STATS__) renderStats.streaming++;
   const { store } = useChatSession();
   const [text, setText] = useState(() => store.getState().turn?.text ?? '');
 

@@ -1,27 +1,9 @@
-import AddCommentOutlinedIcon from '@mui/icons-material/AddCommentOutlined';
-import SmartToyIcon from '@mui/icons-material/SmartToy';
-import AppBar from '@mui/material/AppBar';
-import Button from '@mui/material/Button';
-import Toolbar from '@mui/material/Toolbar';
-import Typography from '@mui/material/Typography';
-import { useCallback, useEffect, useRef, useState } from 'react';
-import { Announcer } from '../../components/ChatPanel/Announcer';
-import { ChatInput, type ChatInputHandle } from '../../components/ChatPanel/ChatInput';
-import { ConnectionStatus } from '../../components/ChatPanel/ConnectionStatus';
-import { DemoBanner } from '../../components/ChatPanel/DemoBanner';
-import { MessageList, type MessageListHandle } from '../../components/ChatPanel/MessageList';
-import '../../components/ChatPanel/chat.css';
-import { benchMode, socketUrl } from '../../config';
-import { ChatSession, DEFAULT_MAX_MESSAGE_CHARS } from '../../lib/chat-session';
-import { ChatSocket, type ConnectionSnapshot } from '../../lib/chat-socket';
-import type { ChatState } from '../../lib/chat-state';
-import { ChatSessionContext, useChatSession, useChatState, useConnection } from '../../lib/use-chat';
-import { colors } from '../../theme';
-
-const selectStreaming = (s: ChatState) => s.turn !== null || s.awaitingTurn;
-const selectWaiting = (s: ChatState) => s.outgoing.some((o) => o.error === null);
-const selectOffline = (c: ConnectionSnapshot) => c.state === 'offline';
-const selectMaxChars = (c: ConnectionSnapshot) => c.welcome?.limits.maxMessageChars ?? DEFAULT_MAX_MESSAGE_CHARS;
+import { useEffect, useState } from 'react';
+import { socketUrl } from '../../config';
+import { ChatSession } from '../../lib/chat-session';
+import { ChatSocket } from '../../lib/chat-socket';
+import { ChatSessionContext } from '../../lib/use-chat';
+import { ChatLayout } from './ChatLayout';
 
 export interface AIChatPageProps {
   /** Tests pass their own session; the page otherwise makes one for the configured socket URL. */
@@ -33,11 +15,6 @@ export default function AIChatPage({ session: given }: AIChatPageProps) {
   const [session] = useState(() => given ?? new ChatSession({ socket: new ChatSocket({ url: socketUrl() }) }));
 
   useEffect(() => {
-    if (benchMode()) {
-      // The render benchmark feeds the state itself; no server.
-      void import('../../bench-hook').then((m) => m.installBenchHook(session));
-      return;
-    }
     // Started from a microtask: React's StrictMode (development) mounts, unmounts and
     // mounts again synchronously, which would otherwise open and drop a socket.
     let cancelled = false;
@@ -58,75 +35,5 @@ export default function AIChatPage({ session: given }: AIChatPageProps) {
     <ChatSessionContext.Provider value={session}>
       <ChatLayout />
     </ChatSessionContext.Provider>
-  );
-}
-
-function ChatLayout() {
-  const session = useChatSession();
-  const listRef = useRef<MessageListHandle>(null);
-  const inputRef = useRef<ChatInputHandle>(null);
-  const streaming = useChatState(selectStreaming);
-  const waiting = useChatState(selectWaiting);
-  const offline = useConnection(selectOffline);
-  const maxChars = useConnection(selectMaxChars);
-
-  const onSend = useCallback(
-    (text: string) => {
-      const sent = session.send(text) === 'sent';
-      if (sent) listRef.current?.scrollToBottom();
-      return sent;
-    },
-    [session],
-  );
-  const onStop = useCallback(() => session.stop(), [session]);
-  const onNewChat = useCallback(() => {
-    session.newChat();
-    inputRef.current?.focus();
-  }, [session]);
-
-  return (
-    <div style={{ height: '100dvh', display: 'flex', flexDirection: 'column', background: colors.page }}>
-      <AppBar position="static" elevation={0} sx={{ bgcolor: colors.surface, borderBottom: `1px solid ${colors.border}` }}>
-        <Toolbar sx={{ gap: 1, minHeight: { xs: 56 }, px: { xs: 1.5, sm: 2 } }}>
-          <SmartToyIcon sx={{ color: colors.accent }} aria-hidden />
-          <Typography component="h1" variant="h6" sx={{ fontWeight: 700, fontSize: '1.1rem', whiteSpace: 'nowrap' }}>
-            AI 비서
-          </Typography>
-          <div style={{ flex: 1 }} />
-          <ConnectionStatus />
-          <Button
-            onClick={onNewChat}
-            data-testid="new-chat-button"
-            aria-label="새 대화"
-            title="새 대화 시작"
-            color="inherit"
-            size="small"
-            startIcon={<AddCommentOutlinedIcon />}
-            sx={{
-              minWidth: 0,
-              whiteSpace: 'nowrap',
-              color: colors.text,
-              '& .MuiButton-startIcon': { mr: { xs: 0, sm: 0.75 }, ml: { xs: 0, sm: -0.5 } },
-            }}
-          >
-            <span className="new-chat-label">새 대화</span>
-          </Button>
-        </Toolbar>
-      </AppBar>
-      <DemoBanner />
-      <main style={{ flex: '1 1 auto', minHeight: 0, display: 'flex', flexDirection: 'column' }}>
-        <MessageList ref={listRef} />
-        <ChatInput
-          ref={inputRef}
-          onSend={onSend}
-          onStop={onStop}
-          streaming={streaming}
-          waiting={waiting}
-          disabled={offline}
-          maxChars={maxChars}
-        />
-      </main>
-      <Announcer />
-    </div>
   );
 }

@@ -2,7 +2,7 @@ import Button from '@mui/material/Button';
 import Typography from '@mui/material/Typography';
 import { useEffect } from 'react';
 import { Link } from 'react-router-dom';
-import { colors } from '../../theme';
+import { colorVars } from '../../theme';
 
 /**
  * The page's own 404: the server answers every path that is not a file with index.html,
@@ -24,16 +24,16 @@ export default function NotFoundPage() {
         gap: 12,
         padding: 24,
         textAlign: 'center',
-        background: colors.page,
+        background: colorVars.background.default,
       }}
     >
-      <Typography component="p" sx={{ fontSize: '3rem', fontWeight: 800, color: colors.border }}>
+      <Typography component="p" sx={{ fontSize: '3rem', fontWeight: 800, color: 'divider' }}>
         404
       </Typography>
       <Typography component="h1" variant="h5" sx={{ fontWeight: 700 }}>
         페이지를 찾을 수 없습니다
       </Typography>
-      <Typography sx={{ color: colors.textMuted }}>주소가 바뀌었거나 없는 페이지입니다.</Typography>
+      <Typography sx={{ color: 'text.secondary' }}>주소가 바뀌었거나 없는 페이지입니다.</Typography>
       <Button component={Link} to="/chat" variant="contained" sx={{ mt: 1 }}>
         AI 비서로 가기
       </Button>

@@ -1,15 +1,14 @@
 /**
- * The render benchmark's handle on the page (`/chat?bench`, see bench/render-bench.ts):
+ * The render benchmark's handle on its page (bench.html, see bench/render-bench.ts):
  * loads N messages into the conversation state and streams deltas into it, without a
- * server, and measures each step with performance marks. Loaded only in that mode (a
- * dynamic import), so it costs the normal page nothing.
+ * server, and measures each step with performance marks and the render counters.
  */
 import { flushSync } from 'react-dom';
-import { preloadMarkdown } from './components/ChatPanel/Markdown';
-import type { ChatSession } from './lib/chat-session';
-import { flushFrames } from './lib/frame-scheduler';
-import type { WireMessage } from './lib/protocol';
-import { renderStats } from './lib/render-stats';
+import { preloadMarkdown } from '../components/ChatPanel/Markdown';
+import type { ChatSession } from '../lib/chat-session';
+import { flushFrames } from '../lib/frame-scheduler';
+import type { WireMessage } from '../lib/protocol';
+import { renderStats } from '../lib/render-stats';
 
 export interface BenchResult {
   ms: number;

@@ -8,10 +8,10 @@ import { fileURLToPath } from 'node:url';
 import { startReplica, type ReplicaProcess } from '@ai-chat/testkit/replica';
 
 const here = dirname(fileURLToPath(import.meta.url));
-export const frontendDir = resolve(here, '..');
-export const distDir = join(frontendDir, 'dist');
+const frontendDir = resolve(here, '..');
+const distDir = join(frontendDir, 'dist');
 /** Screenshots go here (git-ignored). */
-export const resultsDir = join(frontendDir, 'test-results');
+const resultsDir = join(frontendDir, 'test-results');
 
 /** ai-server serving the built page, with the limits set off: the tests send faster than people do. */
 export async function startPageServer(env: Record<string, string | undefined>): Promise<ReplicaProcess> {

@@ -5,7 +5,7 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { requireBinary } from './binaries.js';
 
 /** What Chromium gets besides headless: no sandbox (root in containers), no GPU, nothing fetched in the background. */
-export const CHROMIUM_ARGS = [
+const CHROMIUM_ARGS = [
   '--no-sandbox',
   '--disable-gpu',
   '--disable-background-networking',

@@ -4,9 +4,9 @@ import { freePort } from './ports.js';
 import { httpOk, startAndWait, type ManagedProcess } from './process.js';
 
 /** The built entry point of ai-server, the one its Docker image runs too. */
-export const SERVER_ENTRY = fileURLToPath(new URL('../../ai-server/dist/main.js', import.meta.url));
+const SERVER_ENTRY = fileURLToPath(new URL('../../ai-server/dist/main.js', import.meta.url));
 /** The repository's root (the working directory of a replica). */
-export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 export interface ReplicaProcess {
   readonly port: number;

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 
 /** The programs the tests start, the Debian package of each, and the variable that skips their tests. */
-export const PROGRAMS = {
+const PROGRAMS = {
   'redis-server': { override: 'REDIS_SERVER_BIN', apt: 'redis-server', skipVar: 'SKIP_REDIS' },
   'redis-cli': { override: 'REDIS_CLI_BIN', apt: 'redis-server', skipVar: 'SKIP_REDIS' },
   chromium: { override: 'CHROMIUM_PATH', apt: 'chromium', skipVar: 'SKIP_BROWSER' },

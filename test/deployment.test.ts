@@ -1,5 +1,5 @@
 /**
- * The deployment files (issue 4), checked without a Docker engine or a Traefik binary:
+ * The deployment files, checked without a Docker engine or a Traefik binary:
  *
  * - docker-compose.yml is interpolated the way Compose does it (for a first run with no
  *   `.env`, for `.env.example` copied as is, and for a production `.env`) and validated
@@ -8,27 +8,39 @@
  *   turned into an object and validated against Traefik v3's static schema, its
  *   dynamic configuration (traefik/dynamic.yml, and the routers/services of the
  *   containers' labels) against Traefik v3's file-provider schema;
- * - the points the issue names: no container_name on ai-server, no forced Upgrade
- *   headers, the /ws-chat rule with and without a host (never `Host(``)`), health
- *   checks, the stop grace period, AOF and the Redis volume, non-root images, the
- *   build stages, every variable documented, the Content-Security-Policy;
- * - where the binaries exist, redis.conf is loaded by a real redis-server and
- *   frontend/nginx.conf is served by a real nginx (SPA fallback, headers).
+ * - no container_name on ai-server, no forced Upgrade headers, the /ws-chat rule with
+ *   and without a host (never `Host(``)`), health checks, the stop grace period, AOF and
+ *   the Redis volume, non-root images, the build stages, every variable of the server's
+ *   configuration documented, the Content-Security-Policy;
+ * - redis.conf is loaded by a real redis-server and frontend/nginx.conf is served by a
+ *   real nginx (SKIP_REDIS=1 / SKIP_NGINX=1 skip those two).
  *
- * The schemas live in ../shared/schemas (SCHEMAS_DIR overrides); without them the
- * schema part reports itself skipped.
+ * The schemas are vendored in test/schemas (sources and licences in its NOTICE); the
+ * parsers live in test/deployment/, each with its own tests.
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { execFile } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import AjvModule from 'ajv';
-import addFormatsModule from 'ajv-formats';
+import { requireBinary } from '@ai-chat/testkit/binaries';
+import { startNginx, type NginxHandle } from '@ai-chat/testkit/nginx';
+import { waitUntil } from '@ai-chat/testkit/process';
+import { startRedisServer, type RedisServerHandle } from '@ai-chat/testkit/redis-server';
+import { skip } from '@ai-chat/testkit/skips';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import YAML from 'yaml';
+import { CONFIG_VARIABLES } from '../ai-server/src/config.js';
+import { interpolateTree, type Env, type VarRef } from './deployment/compose-interpolation.js';
+import { parseCsp } from './deployment/csp.js';
+import { dockerfileStages } from './deployment/dockerfile.js';
+import { documentedVars, parseDotEnv } from './deployment/dotenv.js';
+import { durationMs } from './deployment/duration.js';
+import { isObj, type Json, type Obj } from './deployment/json.js';
+import { keyValues } from './deployment/key-values.js';
+import { tableVariables } from './deployment/readme-config.js';
+import { compileSchema, loadSchema } from './deployment/schema-validator.js';
+import { dynamicConfigFromLabels, staticConfigFromFlags } from './deployment/traefik-config.js';
 
 const execFileP = promisify(execFile);
 
@@ -37,141 +49,12 @@ const execFileP = promisify(execFile);
 // ---------------------------------------------------------------------------------------
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const SCHEMAS_DIR = process.env.SCHEMAS_DIR ?? fileURLToPath(new URL('../../shared/schemas/', import.meta.url));
-const ARCHITECTURE_MD = fileURLToPath(new URL('../../shared/architecture.md', import.meta.url));
+const SCHEMAS_DIR = fileURLToPath(new URL('./schemas/', import.meta.url));
 
 const read = (rel: string): string => readFileSync(join(ROOT, rel), 'utf8');
 
-const schemaFiles = {
-  compose: join(SCHEMAS_DIR, 'compose-spec.json'),
-  traefikStatic: join(SCHEMAS_DIR, 'traefik-v3.json'),
-  traefikDynamic: join(SCHEMAS_DIR, 'traefik-v3-file-provider.json'),
-};
-const schemasPresent = Object.values(schemaFiles).every((f) => existsSync(f));
-
-type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
-type Obj = { [key: string]: Json };
-type Env = Record<string, string | undefined>;
-
-const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
-
 const composeText = read('docker-compose.yml');
 const composeRaw = YAML.parse(composeText) as Obj;
-
-// ---------------------------------------------------------------------------------------
-// Compose interpolation (https://docs.docker.com/reference/compose-file/interpolation/)
-// ---------------------------------------------------------------------------------------
-
-interface VarRef {
-  name: string;
-  op: '' | ':-' | '-' | ':+' | '+' | ':?' | '?';
-  arg: string;
-}
-
-/**
- * Interpolates one string as Compose does: `$$` is a literal `$`, `$NAME`, `${NAME}`,
- * `${NAME:-default}`, `${NAME-default}`, `${NAME:+alt}`, `${NAME+alt}`, `${NAME:?err}`,
- * `${NAME?err}`. Nested expressions are refused on purpose: the project's files must
- * not depend on them (their support differs between Compose versions).
- */
-function interpolate(text: string, env: Env, refs: VarRef[] = []): string {
-  let out = '';
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (c !== '$') {
-      out += c;
-      continue;
-    }
-    const next = text[i + 1];
-    if (next === '$') {
-      out += '$';
-      i += 1;
-      continue;
-    }
-    if (next === '{') {
-      const close = text.indexOf('}', i + 2);
-      if (close < 0) throw new Error(`unterminated \${ in: ${text}`);
-      const body = text.slice(i + 2, close);
-      if (body.includes('$')) throw new Error(`nested interpolation in: ${text}`);
-      const m = /^([A-Za-z_][A-Za-z0-9_]*)(?:(:-|-|:\+|\+|:\?|\?)(.*))?$/s.exec(body);
-      if (!m) throw new Error(`invalid interpolation \${${body}} in: ${text}`);
-      const ref: VarRef = { name: m[1]!, op: (m[2] ?? '') as VarRef['op'], arg: m[3] ?? '' };
-      refs.push(ref);
-      const value = env[ref.name];
-      const set = value !== undefined;
-      const nonEmpty = set && value !== '';
-      switch (ref.op) {
-        case '':
-          out += value ?? '';
-          break;
-        case ':-':
-          out += nonEmpty ? value : ref.arg;
-          break;
-        case '-':
-          out += set ? value : ref.arg;
-          break;
-        case ':+':
-          out += nonEmpty ? ref.arg : '';
-          break;
-        case '+':
-          out += set ? ref.arg : '';
-          break;
-        case ':?':
-          if (!nonEmpty) throw new Error(`required variable ${ref.name}: ${ref.arg}`);
-          out += value;
-          break;
-        case '?':
-          if (!set) throw new Error(`required variable ${ref.name}: ${ref.arg}`);
-          out += value;
-          break;
-      }
-      i = close;
-      continue;
-    }
-    const named = /^[A-Za-z_][A-Za-z0-9_]*/.exec(text.slice(i + 1));
-    if (named) {
-      refs.push({ name: named[0], op: '', arg: '' });
-      out += env[named[0]] ?? '';
-      i += named[0].length;
-      continue;
-    }
-    out += c;
-  }
-  return out;
-}
-
-/** Compose interpolates values (not keys), everywhere in the file. */
-function interpolateTree(node: Json, env: Env, refs: VarRef[] = []): Json {
-  if (typeof node === 'string') return interpolate(node, env, refs);
-  if (Array.isArray(node)) return node.map((n) => interpolateTree(n, env, refs));
-  if (isObj(node)) {
-    const out: Obj = {};
-    for (const [k, v] of Object.entries(node)) out[k] = interpolateTree(v, env, refs);
-    return out;
-  }
-  return node;
-}
-
-/** `.env.example` as a user would copy it: its uncommented assignments. */
-function parseDotEnv(text: string): Env {
-  const env: Env = {};
-  for (const line of text.split('\n')) {
-    const m = /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/.exec(line.trim());
-    if (m) env[m[1]!] = m[2]!.replace(/^"(.*)"$/, '$1');
-  }
-  return env;
-}
-
-/** Every variable `.env.example` documents, set or commented out. */
-function documentedVars(text: string): Set<string> {
-  const names = new Set<string>();
-  for (const line of text.split('\n')) {
-    const m = /^#?\s*([A-Z][A-Z0-9_]*)=/.exec(line.trim());
-    if (m) names.add(m[1]!);
-  }
-  return names;
-}
-
 const envExampleText = read('.env.example');
 
 const SCENARIOS: Record<string, Env> = {
@@ -203,346 +86,47 @@ const service = (compose: Obj, name: string): Obj => {
   return s;
 };
 
-/** `labels` / `environment` may be a list of `K=V` or a map. */
-function keyValues(node: Json | undefined): Map<string, string | undefined> {
-  const map = new Map<string, string | undefined>();
-  if (Array.isArray(node)) {
-    for (const item of node) {
-      const s = String(item);
-      const eq = s.indexOf('=');
-      if (eq < 0) map.set(s, undefined);
-      else map.set(s.slice(0, eq), s.slice(eq + 1));
-    }
-  } else if (isObj(node)) {
-    for (const [k, v] of Object.entries(node)) map.set(k, v === null ? undefined : String(v));
-  }
-  return map;
-}
-
-function durationMs(text: string): number {
-  const re = /(\d+(?:\.\d+)?)(ms|us|s|m|h)/g;
-  let total = 0;
-  let consumed = '';
-  for (const m of text.matchAll(re)) {
-    const n = Number(m[1]);
-    total += n * ({ us: 0.001, ms: 1, s: 1000, m: 60_000, h: 3_600_000 } as const)[m[2] as 'ms'];
-    consumed += m[0];
-  }
-  if (consumed !== text || text === '') throw new Error(`not a duration: ${text}`);
-  return total;
-}
-
 // ---------------------------------------------------------------------------------------
-// Architecture's contract (environment variables and their defaults)
+// The server's configuration: every variable it reads, with its default
 // ---------------------------------------------------------------------------------------
 
-interface ContractVar {
-  name: string;
-  default: string;
-}
-
-function architectureVars(): ContractVar[] | undefined {
-  if (!existsSync(ARCHITECTURE_MD)) return undefined;
-  const text = readFileSync(ARCHITECTURE_MD, 'utf8');
-  const start = text.indexOf('## Environment variables');
-  if (start < 0) return undefined;
-  const section = text.slice(start).split(/\n## /)[0]!;
-  const vars: ContractVar[] = [];
-  for (const line of section.split('\n')) {
-    if (!line.startsWith('|') || /^\|\s*-/.test(line) || /^\|\s*name\s*\|/.test(line)) continue;
-    const cells = line.split('|').map((c) => c.trim());
-    const names = [...(cells[1] ?? '').matchAll(/`([A-Z][A-Z0-9_]*)`/g)].map((m) => m[1]!);
-    const defaults = [...(cells[2] ?? '').matchAll(/`([^`]*)`/g)].map((m) => m[1]!);
-    names.forEach((name, i) => vars.push({ name, default: defaults[i] ?? defaults[0] ?? cells[2] ?? '' }));
-  }
-  return vars.length > 0 ? vars : undefined;
-}
-
-const contract = architectureVars();
-
-// ---------------------------------------------------------------------------------------
-// Traefik: static flags and dynamic labels as objects, guided by the schemas
-// ---------------------------------------------------------------------------------------
-
-type Schema = { [key: string]: unknown };
-
-function deref(schema: Schema, root: Schema): Schema {
-  let s = schema;
-  for (let guard = 0; typeof s.$ref === 'string' && guard < 50; guard++) {
-    const path = (s.$ref as string).replace(/^#\//, '').split('/');
-    let node: unknown = root;
-    for (const p of path) node = (node as Schema)[p];
-    if (!node) throw new Error(`unresolved $ref ${String(s.$ref)}`);
-    s = node as Schema;
-  }
-  return s;
-}
-
-/** The properties a schema node accepts (its own, and those of oneOf/anyOf/allOf branches). */
-function childSchema(schema: Schema, root: Schema, segment: string): { key: string; schema: Schema } | undefined {
-  const s = deref(schema, root);
-  const props = s.properties as Record<string, Schema> | undefined;
-  if (props) {
-    const key = Object.keys(props).find((k) => k.toLowerCase() === segment.toLowerCase());
-    if (key) return { key, schema: props[key]! };
-  }
-  for (const branchKey of ['oneOf', 'anyOf', 'allOf'] as const) {
-    const branches = s[branchKey] as Schema[] | undefined;
-    for (const b of branches ?? []) {
-      const found = childSchema(b, root, segment);
-      if (found) return found;
-    }
-  }
-  if (isObj(s.additionalProperties as Json)) return { key: segment, schema: s.additionalProperties as Schema };
-  const patterns = s.patternProperties as Record<string, Schema> | undefined;
-  for (const [re, ps] of Object.entries(patterns ?? {})) {
-    if (new RegExp(re).test(segment)) return { key: segment, schema: ps };
-  }
-  return undefined;
-}
-
-function schemaTypes(schema: Schema, root: Schema): string[] {
-  const s = deref(schema, root);
-  if (Array.isArray(s.type)) return s.type as string[];
-  if (typeof s.type === 'string') return [s.type];
-  if (s.properties || s.oneOf || s.additionalProperties) return ['object'];
-  return [];
-}
-
-function coerce(value: string, schema: Schema, root: Schema, where: string): Json {
-  const types = schemaTypes(schema, root);
-  if (types.includes('boolean')) {
-    if (value !== 'true' && value !== 'false') throw new Error(`${where}: not a boolean: ${value}`);
-    return value === 'true';
-  }
-  if (types.includes('integer') || types.includes('number')) {
-    if (!/^-?\d+(\.\d+)?$/.test(value)) throw new Error(`${where}: not a number: ${value}`);
-    return Number(value);
-  }
-  if (types.includes('array')) return value === '' ? [] : value.split(',');
-  if (types.includes('object') && !types.includes('string')) {
-    // `--ping=true`, `--certificatesresolvers.x.acme.tlschallenge=true`: a section
-    // enabled with its defaults.
-    if (value !== 'true') throw new Error(`${where}: a section takes no value but true: ${value}`);
-    return {};
-  }
-  return value;
-}
-
-/** Sets `path` (dot-separated, case-insensitive like Traefik's parsers) in `target`. */
-function setPath(target: Obj, segments: string[], value: string, root: Schema, where: string): void {
-  let node = target;
-  let schema: Schema = root;
-  segments.forEach((segment, i) => {
-    const child = childSchema(schema, root, segment);
-    if (!child) throw new Error(`${where}: unknown option "${segment}" (not in Traefik's schema)`);
-    if (i === segments.length - 1) {
-      const v = coerce(value, child.schema, root, where);
-      const existing = node[child.key];
-      node[child.key] = isObj(v) && isObj(existing) ? existing : v;
-    } else {
-      if (!isObj(node[child.key])) node[child.key] = {};
-      node = node[child.key] as Obj;
-      schema = child.schema;
-    }
-  });
-}
-
-function staticConfigFromFlags(flags: string[], root: Schema): Obj {
-  const config: Obj = {};
-  for (const flag of flags) {
-    const m = /^--([^=]+)(?:=(.*))?$/s.exec(flag);
-    if (!m) throw new Error(`not a flag: ${flag}`);
-    setPath(config, m[1]!.split('.'), m[2] ?? 'true', root, flag);
-  }
-  return config;
-}
-
-/**
- * The `traefik.*` labels of one container as file-provider configuration. Docker-only
- * keys are translated: `loadbalancer.server.port` becomes a server URL (the provider
- * fills in the container's address), `traefik.enable` / `traefik.docker.*` are dropped.
- */
-function dynamicConfigFromLabels(labels: Map<string, string | undefined>, root: Schema, host: string): Obj {
-  const config: Obj = {};
-  const ports = new Map<string, string>();
-  for (const [key, value] of labels) {
-    if (!key.startsWith('traefik.')) continue;
-    const path = key.slice('traefik.'.length);
-    if (path === 'enable' || path.startsWith('docker.')) continue;
-    const server = /^http\.services\.([^.]+)\.loadbalancer\.server\.(port|scheme|url)$/i.exec(path);
-    if (server) {
-      if (server[2]!.toLowerCase() === 'port') ports.set(server[1]!, value ?? '');
-      continue;
-    }
-    setPath(config, path.split('.'), value ?? '', root, key);
-  }
-  for (const [svc, port] of ports) {
-    const http = (config.http ??= {}) as Obj;
-    const svcs = (http.services ??= {}) as Obj;
-    const s = (svcs[svc] ??= {}) as Obj;
-    const lb = (s.loadBalancer ??= {}) as Obj;
-    lb.servers = [{ url: `http://${host}:${port}` }];
-  }
-  return config;
-}
+/** A numeric default as `.env.example` writes it, else undefined. */
+const numericDefault = (name: string): string | undefined => {
+  const v = CONFIG_VARIABLES.get(name);
+  return typeof v === 'number' ? String(v) : undefined;
+};
 
 const traefikFlags = (compose: Obj): string[] => (service(compose, 'traefik').command as Json[]).map(String);
-
-// ---------------------------------------------------------------------------------------
-// Content-Security-Policy
-// ---------------------------------------------------------------------------------------
-
-function parseCsp(csp: string): Map<string, string[]> {
-  const map = new Map<string, string[]>();
-  for (const part of csp.split(';')) {
-    const [name, ...values] = part.trim().split(/\s+/);
-    if (name) map.set(name.toLowerCase(), values);
-  }
-  return map;
-}
 
 const dynamicYml = YAML.parse(read('traefik/dynamic.yml')) as Obj;
 const middlewares = ((dynamicYml.http as Obj).middlewares ?? {}) as Obj;
 const traefikCsp = (((middlewares['security-headers'] as Obj).headers as Obj).contentSecurityPolicy ?? '') as string;
 const nginxConf = read('frontend/nginx.conf');
 
-// ---------------------------------------------------------------------------------------
-// Dockerfiles
-// ---------------------------------------------------------------------------------------
-
-interface Stage {
-  from: string;
-  name: string | undefined;
-  instructions: { op: string; args: string }[];
-}
-
-function dockerfileStages(text: string): Stage[] {
-  const logical: string[] = [];
-  let current = '';
-  for (const raw of text.split('\n')) {
-    const line = raw.trimEnd();
-    if (/^\s*#/.test(line) && current === '') continue; // comments and parser directives
-    if (/^\s*#/.test(line)) continue; // comment lines inside a continuation
-    if (line.endsWith('\\')) {
-      current += line.slice(0, -1) + ' ';
-      continue;
-    }
-    current += line;
-    if (current.trim() !== '') logical.push(current.trim());
-    current = '';
-  }
-  const stages: Stage[] = [];
-  for (const l of logical) {
-    const m = /^(\S+)\s*(.*)$/s.exec(l)!;
-    const op = m[1]!.toUpperCase();
-    const args = m[2]!;
-    if (op === 'FROM') {
-      const f = /^(?:--\S+\s+)*(\S+)(?:\s+AS\s+(\S+))?/i.exec(args)!;
-      stages.push({ from: f[1]!, name: f[2], instructions: [] });
-    } else if (stages.length > 0) {
-      stages.at(-1)!.instructions.push({ op, args });
-    }
-  }
-  return stages;
-}
-
 const DOCKERFILES = ['ai-server/Dockerfile', 'frontend/Dockerfile'] as const;
-
-// ---------------------------------------------------------------------------------------
-// Processes (real redis-server and nginx, where installed)
-// ---------------------------------------------------------------------------------------
-
-async function which(bin: string): Promise<string | undefined> {
-  for (const dir of (process.env.PATH ?? '').split(':').concat(['/usr/sbin', '/sbin'])) {
-    const p = join(dir, bin);
-    if (existsSync(p)) return p;
-  }
-  return undefined;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-/** Starts a server process and keeps its output, to show it if the process dies. */
-function start(bin: string, args: string[]): { proc: ChildProcess; output: () => string; closed: Promise<void> } {
-  const proc = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  proc.stdout?.on('data', (d: Buffer) => (out += d.toString()));
-  proc.stderr?.on('data', (d: Buffer) => (out += d.toString()));
-  const closed = new Promise<void>((resolve) => proc.once('close', () => resolve()));
-  return { proc, output: () => out, closed };
-}
-
-async function waitFor(check: () => Promise<boolean>, ms: number, server?: ReturnType<typeof start>): Promise<void> {
-  const until = Date.now() + ms;
-  for (;;) {
-    if (await check().catch(() => false)) return;
-    if (server && server.proc.exitCode !== null) {
-      await server.closed; // all of its output read
-      throw new Error(`the server exited (${server.proc.exitCode}):\n${server.output()}`);
-    }
-    if (Date.now() > until) throw new Error(`timed out${server ? `:\n${server.output()}` : ''}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-const redisServer = await which('redis-server');
-const redisCli = await which('redis-cli');
-const nginxBin = await which('nginx');
 
 // =======================================================================================
 // Tests
 // =======================================================================================
 
-describe.skipIf(!schemasPresent)('schemas (../shared/schemas)', () => {
-  const Ajv = ((AjvModule as unknown as { default?: unknown }).default ?? AjvModule) as new (
-    opts: object,
-  ) => {
-    compile: (s: object) => ((data: unknown) => boolean) & { errors?: unknown[] | null };
-    errorsText: (e: unknown) => string;
-  };
-  const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (
-    ajv: unknown,
-  ) => void;
 
-  const load = (file: string): Schema => {
-    const s = JSON.parse(readFileSync(file, 'utf8')) as Schema;
-    delete s.$schema; // draft-07 is Ajv's default; some $schema URIs are not registered in Ajv
-    return s;
-  };
-  const compile = (schema: Schema) => {
-    const ajv = new Ajv({ strict: false, allErrors: true, validateSchema: false });
-    addFormats(ajv);
-    const validate = ajv.compile(schema);
-    return (data: unknown): string | undefined => (validate(data) ? undefined : ajv.errorsText(validate.errors));
-  };
-
-  const composeSchema = schemasPresent ? load(schemaFiles.compose) : {};
-  const staticSchema = schemasPresent ? load(schemaFiles.traefikStatic) : {};
-  const dynamicSchema = schemasPresent ? load(schemaFiles.traefikDynamic) : {};
+describe('schemas (test/schemas)', () => {
+  const composeSchema = loadSchema(join(SCHEMAS_DIR, 'compose-spec.json'));
+  const staticSchema = loadSchema(join(SCHEMAS_DIR, 'traefik-v3.json'));
+  const dynamicSchema = loadSchema(join(SCHEMAS_DIR, 'traefik-v3-file-provider.json'));
 
   for (const [label, env] of Object.entries(SCENARIOS)) {
     it(`docker-compose.yml is valid for the compose-spec, ${label}`, () => {
-      expect(compile(composeSchema)(composeFor(env))).toBeUndefined();
+      expect(compileSchema(composeSchema)(composeFor(env))).toBeUndefined();
     });
 
     it(`Traefik's static configuration (command flags) is valid for Traefik v3, ${label}`, () => {
       const config = staticConfigFromFlags(traefikFlags(composeFor(env)), staticSchema);
-      expect(compile(staticSchema)(config)).toBeUndefined();
+      expect(compileSchema(staticSchema)(config)).toBeUndefined();
     });
 
     it(`the routers and services of the containers' labels are valid Traefik v3 dynamic configuration, ${label}`, () => {
-      const validate = compile(dynamicSchema);
+      const validate = compileSchema(dynamicSchema);
       for (const [name, svc] of Object.entries(services(composeFor(env)))) {
         const labels = keyValues((svc as Obj).labels);
         if (![...labels.keys()].some((k) => k.startsWith('traefik.'))) continue;
@@ -553,7 +137,7 @@ describe.skipIf(!schemasPresent)('schemas (../shared/schemas)', () => {
   }
 
   it('every file under traefik/ is valid Traefik v3 dynamic configuration', () => {
-    const validate = compile(dynamicSchema);
+    const validate = compileSchema(dynamicSchema);
     const files = readdirSync(join(ROOT, 'traefik')).filter((f) => /\.(ya?ml)$/.test(f));
     expect(files).toContain('dynamic.yml');
     for (const f of files) {
@@ -673,7 +257,7 @@ describe('docker-compose.yml', () => {
   });
 
   it('gives ai-server a stop grace period longer than its drain (SHUTDOWN_GRACE_MS)', () => {
-    const contractGrace = Number(contract?.find((v) => v.name === 'SHUTDOWN_GRACE_MS')?.default ?? 10_000);
+    const contractGrace = Number(numericDefault('SHUTDOWN_GRACE_MS'));
     expect(contractGrace).toBeGreaterThan(0);
     for (const env of Object.values(SCENARIOS)) {
       const ai = service(composeFor(env), 'ai-server');
@@ -702,11 +286,9 @@ describe('docker-compose.yml', () => {
     expect((service(composeRaw, 'frontend').build as Obj).dockerfile).toBe('frontend/Dockerfile');
   });
 
-  it('passes only contract variables to ai-server', () => {
+  it('passes only variables of the server\'s configuration to ai-server', () => {
     const env = keyValues(service(composeRaw, 'ai-server').environment);
-    const names = new Set((contract ?? []).map((v) => v.name).concat('NODE_ENV'));
-    if (!contract) return;
-    for (const k of env.keys()) expect(names.has(k), `${k} is not in architecture.md's table`).toBe(true);
+    for (const k of env.keys()) expect(CONFIG_VARIABLES.has(k), `${k} is not read by ai-server/src/config.ts`).toBe(true);
   });
 
   it('never writes a secret in the file', () => {
@@ -808,23 +390,32 @@ describe('docker-compose.yml', () => {
 });
 
 describe('.env.example', () => {
-  it.skipIf(!contract)("documents every variable of architecture.md's table, with its default", () => {
+  it('documents every variable the server reads (ai-server/src/config.ts), with its default', () => {
     const documented = documentedVars(envExampleText);
-    const missing = contract!.map((v) => v.name).filter((n) => !documented.has(n));
+    const missing = [...CONFIG_VARIABLES.keys()].filter((n) => !documented.has(n));
     expect(missing).toEqual([]);
-    for (const v of contract!) {
-      if (!/^\d+$/.test(v.default)) continue;
-      const line = envExampleText.split('\n').find((l) => new RegExp(`^#?\\s*${v.name}=`).test(l.trim()));
-      expect(line, v.name).toBeDefined();
+    for (const name of CONFIG_VARIABLES.keys()) {
+      const def = numericDefault(name);
+      if (def === undefined) continue;
+      const line = envExampleText.split('\n').find((l) => new RegExp(`^#?\\s*${name}=`).test(l.trim()));
+      expect(line, name).toBeDefined();
       const value = line!.replace(/^#?\s*[A-Z0-9_]+=/, '').trim();
-      if (value !== '') expect(value, `${v.name}'s default`).toBe(v.default);
+      if (value !== '') expect(value, `${name}'s default`).toBe(def);
     }
   });
 
   it('never sets a numeric variable to an empty value (the server would refuse it)', () => {
     const set = parseDotEnv(envExampleText);
-    const numeric = (contract ?? []).filter((v) => /^\d+$/.test(v.default)).map((v) => v.name);
+    const numeric = [...CONFIG_VARIABLES.keys()].filter((n) => numericDefault(n) !== undefined);
     for (const n of numeric) expect(set[n], n).not.toBe('');
+  });
+});
+
+describe('README.md', () => {
+  it('lists every variable the server reads in its configuration table', () => {
+    const listed = tableVariables(read('README.md'), 'Configuration');
+    const missing = [...CONFIG_VARIABLES.keys()].filter((n) => !listed.has(n));
+    expect(missing).toEqual([]);
   });
 });
 
@@ -856,34 +447,26 @@ describe('redis/redis.conf', () => {
     });
   });
 
-  describe.skipIf(!redisServer || !redisCli)('loaded by a real redis-server', () => {
-    let dir: string;
-    let port: number;
-    let proc: ChildProcess | undefined;
+  describe.skipIf(skip.redis)('loaded by a real redis-server', () => {
+    let redis: RedisServerHandle | undefined;
     const cli = async (...args: string[]) =>
-      (await execFileP(redisCli!, ['-p', String(port), ...args], { timeout: 5000 })).stdout.trim();
+      (await execFileP(requireBinary('redis-cli'), ['-p', String(redis!.port), ...args], { timeout: 5000 })).stdout.trim();
 
     beforeAll(async () => {
-      dir = mkdtempSync(join(tmpdir(), 'redis-conf-'));
-      port = await freePort();
       // Only what cannot work outside the container changes: the data directory and the
       // listening address.
-      const conf = read('redis/redis.conf')
-        .replace(/^dir \/data$/m, `dir ${dir}`)
-        .replace(/^port 6379$/m, `port ${port}`)
-        .replace(/^bind .*$/m, 'bind 127.0.0.1');
-      writeFileSync(join(dir, 'redis.conf'), conf);
-      const server = start(redisServer!, [join(dir, 'redis.conf')]);
-      proc = server.proc;
-      await waitFor(async () => (await cli('ping')) === 'PONG', 10_000, server);
+      redis = await startRedisServer({
+        config: ({ port, dir }) =>
+          read('redis/redis.conf')
+            .replace(/^dir \/data$/m, `dir ${dir}`)
+            .replace(/^port 6379$/m, `port ${port}`)
+            .replace(/^bind .*$/m, 'bind 127.0.0.1'),
+      });
+      expect(await cli('ping')).toBe('PONG');
     });
 
     afterAll(async () => {
-      if (proc && proc.exitCode === null) {
-        await cli('shutdown', 'nosave').catch(() => undefined);
-        proc.kill('SIGKILL');
-      }
-      if (dir) rmSync(dir, { recursive: true, force: true });
+      await redis?.stop();
     });
 
     it('starts with AOF on, everysec, noeviction and the maxmemory ceiling', async () => {
@@ -892,7 +475,7 @@ describe('redis/redis.conf', () => {
       expect(await cli('config', 'get', 'maxmemory-policy')).toBe('maxmemory-policy\nnoeviction');
       expect(Number((await cli('config', 'get', 'maxmemory')).split('\n')[1])).toBeGreaterThan(0);
       expect(await cli('set', 'deployment-test', '1')).toBe('OK');
-      await waitFor(async () => existsSync(join(dir, 'appendonlydir')), 5000);
+      await waitUntil(() => existsSync(join(redis!.dir, 'appendonlydir')), { what: 'the AOF directory', timeoutMs: 5000 });
     });
   });
 });
@@ -1002,47 +585,30 @@ describe('frontend/nginx.conf', () => {
     expect(nginxConf).toMatch(/location = \/healthz/);
   });
 
-  describe.skipIf(!nginxBin)('served by a real nginx', () => {
-    let dir: string;
-    let port: number;
-    let proc: ChildProcess | undefined;
+  describe.skipIf(skip.nginx)('served by a real nginx', () => {
+    let nginx: NginxHandle | undefined;
     const get = async (path: string) => {
-      const res = await fetch(`http://127.0.0.1:${port}${path}`);
+      const res = await fetch(`${nginx!.url}${path}`);
       return { status: res.status, type: res.headers.get('content-type') ?? '', headers: res.headers, body: await res.text() };
     };
 
     beforeAll(async () => {
-      dir = mkdtempSync(join(tmpdir(), 'nginx-conf-'));
-      chmodSync(dir, 0o755); // workers may run as another user when the test runs as root
-      port = await freePort();
-      mkdirSync(join(dir, 'html/assets'), { recursive: true });
-      mkdirSync(join(dir, 'tmp'));
-      writeFileSync(join(dir, 'html/index.html'), '<!doctype html><title>chat</title><div id="root"></div>');
-      writeFileSync(join(dir, 'html/assets/index-abc123.js'), 'console.log("page")');
       // The image's server block, with only the address and the document root moved.
-      writeFileSync(
-        join(dir, 'site.conf'),
-        nginxConf
-          .replace('listen 8080;', `listen 127.0.0.1:${port};`)
-          .replace('root /usr/share/nginx/html;', `root ${join(dir, 'html')};`),
+      nginx = await startNginx(
+        ({ port, dir }) =>
+          nginxConf
+            .replace('listen 8080;', `listen 127.0.0.1:${port};`)
+            .replace('root /usr/share/nginx/html;', `root ${join(dir, 'html')};`),
+        (dir) => {
+          mkdirSync(join(dir, 'html/assets'), { recursive: true });
+          writeFileSync(join(dir, 'html/index.html'), '<!doctype html><title>chat</title><div id="root"></div>');
+          writeFileSync(join(dir, 'html/assets/index-abc123.js'), 'console.log("page")');
+        },
       );
-      const temp = ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi']
-        .map((t) => `${t}_temp_path ${join(dir, 'tmp', t)};`)
-        .join('\n  ');
-      const mime = existsSync('/etc/nginx/mime.types') ? 'include /etc/nginx/mime.types;' : '';
-      writeFileSync(
-        join(dir, 'nginx.conf'),
-        `worker_processes 1;\npid ${join(dir, 'nginx.pid')};\nerror_log stderr;\ndaemon off;\nevents {}\n` +
-          `http {\n  ${mime}\n  default_type application/octet-stream;\n  access_log off;\n  ${temp}\n  include ${join(dir, 'site.conf')};\n}\n`,
-      );
-      const server = start(nginxBin!, ['-c', join(dir, 'nginx.conf'), '-e', 'stderr']);
-      proc = server.proc;
-      await waitFor(async () => (await get('/healthz')).status === 200, 10_000, server);
     });
 
-    afterAll(() => {
-      proc?.kill('SIGTERM');
-      if (dir) rmSync(dir, { recursive: true, force: true });
+    afterAll(async () => {
+      await nginx?.stop();
     });
 
     it('answers /healthz', async () => {

@@ -5,7 +5,7 @@
  *   npx tsx bench/turns.ts --quick   # small run (under ~20 s), for CI
  *
  * Everything runs on loopback on the same two cores: a real `redis-server` (the test
- * helper, switched to `appendfsync everysec` as in redis/redis.conf), the project's Gemini
+ * kit's, switched to `appendfsync everysec` as in redis/redis.conf), the project's Gemini
  * REST stub, and ai-servers in this process (`startTestServer`, the real SDK and `ws`).
  * The same load also runs against the in-process store (no REDIS_URL) in the same run, and
  * Redis is reported as a ratio of that baseline: absolute numbers on a shared 2-core box
@@ -16,9 +16,9 @@
 import { performance, monitorEventLoopDelay } from 'node:perf_hooks';
 import { Redis } from 'ioredis';
 import WebSocket from 'ws';
-import { startGeminiStub, type GeminiStub } from '../test/helpers/gemini-stub.js';
-import { redisServerAvailable, startRedisServer, type RedisServerHandle } from '../test/helpers/redis-server.js';
-import { newChatId, newMsgId, startTestServer, type TestServer } from '../test/helpers/test-server.js';
+import { startGeminiStub, type GeminiStub } from '@ai-chat/testkit/gemini-stub';
+import { startRedisServer, type RedisServerHandle } from '@ai-chat/testkit/redis-server';
+import { newChatId, newMsgId, startTestServer, type TestServer } from '@ai-chat/testkit/replica-in-process';
 
 // ---- settings -----------------------------------------------------------------------
 
@@ -31,7 +31,7 @@ interface Plan {
   turns: (c: number) => number;
   watchers: number;
   watcherTurns: number;
-  /** Also run one configuration with the helper's `appendfsync always`. */
+  /** Also run one configuration with the test kit's `appendfsync always`. */
   fsyncAlways: number | null;
   watchdogMs: number;
 }
@@ -487,10 +487,6 @@ function printRatios(pairs: [Row, Row][]): void {
 // ---- main -----------------------------------------------------------------------------
 
 async function main(): Promise<number> {
-  if (!redisServerAvailable()) {
-    console.log('bench: FAILED: no redis-server binary (apt-get install redis-server, or set REDIS_SERVER_BIN)');
-    return 1;
-  }
   let redisHandle: RedisServerHandle | null = null;
   let stub: GeminiStub | null = null;
   let admin: Redis | null = null;
@@ -504,7 +500,7 @@ async function main(): Promise<number> {
   try {
     redisHandle = await startRedisServer();
     admin = new Redis(redisHandle.url, { maxRetriesPerRequest: 1 });
-    // The helper fsyncs every write (tests kill Redis); production runs everysec (redis/redis.conf).
+    // The kit's redis-server fsyncs every write (tests kill Redis); production runs everysec (redis/redis.conf).
     await admin.config('SET', 'appendfsync', 'everysec');
     stub = await startGeminiStub({ defaultScenario: { kind: 'text', pieces: PIECES, delayMs: STUB_DELAY_MS } });
 

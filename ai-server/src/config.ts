@@ -93,6 +93,17 @@ const envSchema = z.object({
 
 export type Env = Record<string, string | undefined>;
 
+/**
+ * Every environment variable the server reads, with the value it takes when unset
+ * (undefined: none), straight from the schema above.
+ */
+export const CONFIG_VARIABLES: ReadonlyMap<string, unknown> = new Map(
+  Object.entries(envSchema.shape).map(([name, schema]) => {
+    const unset = schema.safeParse(undefined);
+    return [name, unset.success ? unset.data : undefined];
+  }),
+);
+
 export interface Config {
   readonly production: boolean;
   readonly port: number;

@@ -16,19 +16,18 @@
  *   npm run bench -w frontend            (tsx bench/render-bench.ts)
  *   npm run bench -w frontend -- --strict  exits 1 when a goal is missed
  */
-import { createReadStream, existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { createReadStream, existsSync, statSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { dirname, extname, join, normalize, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { build } from 'vite';
+import { launchBrowser } from '@ai-chat/testkit/browser';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..');
 const dist = resolve(root, 'dist-bench');
-const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const strict = process.argv.includes('--strict');
 
 const TYPES: Record<string, string> = {
@@ -97,17 +96,10 @@ async function deltas(page: Page, n: number, count: number): Promise<{ ms: numbe
 
 async function main() {
   await build({ root, mode: 'bench', logLevel: 'warn' });
-  if (!existsSync(chromiumPath)) throw new Error(`${chromiumPath} is missing`);
   const site = await serveDist();
-  const userDataDir = mkdtempSync(join(tmpdir(), 'chat-bench-'));
-  const context = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: chromiumPath,
-    headless: true,
-    viewport: { width: 1280, height: 800 },
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'],
-  });
+  const browser = await launchBrowser();
   try {
-    const page = await context.newPage();
+    const page = await browser.newPage();
     await page.goto(`${site.url}/bench.html`);
     await page.waitForFunction(() => (window as unknown as { __chatBench?: { ready: boolean } }).__chatBench?.ready === true);
 
@@ -163,8 +155,7 @@ async function main() {
     console.log(`  only the answer being written re-rendered: ${rendersOk ? 'yes' : 'NO'}`);
     if (strict && !(openRatio <= 2 && deltaOk && rendersOk)) process.exitCode = 1;
   } finally {
-    await context.close();
-    rmSync(userDataDir, { recursive: true, force: true });
+    await browser.close();
     await site.close();
   }
 }

@@ -6,12 +6,12 @@
  */
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { startGeminiStub, type GeminiStub } from '../../ai-server/test/helpers/gemini-stub.ts';
-import { freePort, startRedisServer, type RedisServerHandle } from '../../ai-server/test/helpers/redis-server.ts';
-import { launchBrowser, missingForBrowserTests, screenshotPath, startAiServer, type AiServer, type Browser } from './helpers.ts';
-
-const missing = missingForBrowserTests();
-if (missing) console.warn(`browser tests skipped: ${missing}`);
+import { launchBrowser, type Browser } from '@ai-chat/testkit/browser';
+import { startGeminiStub, type GeminiStub } from '@ai-chat/testkit/gemini-stub';
+import { startRedisServer, type RedisServerHandle } from '@ai-chat/testkit/redis-server';
+import type { ReplicaProcess } from '@ai-chat/testkit/replica';
+import { skip } from '@ai-chat/testkit/skips';
+import { screenshotPath, startPageServer } from './helpers.ts';
 
 interface Bubble {
   role: string;
@@ -51,23 +51,23 @@ async function send(page: Page, text: string) {
   await input.press('Enter');
 }
 
-describe.skipIf(missing !== null)('the /chat page in Chromium, against ai-server + Redis + the Gemini stub', () => {
+describe.skipIf(skip.browser || skip.redis)('the /chat page in Chromium, against ai-server + Redis + the Gemini stub', () => {
   let redis: RedisServerHandle;
   let stub: GeminiStub;
-  let server: AiServer;
+  let server: ReplicaProcess;
   let browser: Browser;
   let page: Page;
 
   beforeAll(async () => {
     redis = await startRedisServer();
     stub = await startGeminiStub();
-    server = await startAiServer(await freePort(), {
+    server = await startPageServer({
       REDIS_URL: redis.url,
       GEMINI_API_KEY: 'test-key',
       GEMINI_BASE_URL: stub.baseUrl,
       TURN_LEASE_MS: '2000',
     });
-    browser = await launchBrowser();
+    browser = await launchBrowser({ locale: 'ko-KR' });
     page = await browser.newPage();
     page.on('pageerror', (err) => console.error('page error:', err));
   });
@@ -80,10 +80,10 @@ describe.skipIf(missing !== null)('the /chat page in Chromium, against ai-server
   });
 
   it('/ redirects to /chat; an unknown path shows the page’s own 404', async () => {
-    await page.goto(`${server.url}/nothing/here`);
+    await page.goto(`${server.httpUrl}/nothing/here`);
     await page.getByTestId('not-found').waitFor();
     expect(await page.locator('h1').textContent()).toBe('페이지를 찾을 수 없습니다');
-    await page.goto(server.url);
+    await page.goto(server.httpUrl);
     await page.waitForURL(/\/chat$/);
     await waitForConnection(page, 'open');
     expect(await page.locator('h1').textContent()).toBe('AI 비서');
@@ -131,7 +131,7 @@ describe.skipIf(missing !== null)('the /chat page in Chromium, against ai-server
     await waitForConnection(page, 'open');
     await waitForBubbles(page, (b) => expect(b).toEqual(expected));
     const tab = await browser.newPage();
-    await tab.goto(`${server.url}/chat`);
+    await tab.goto(`${server.httpUrl}/chat`);
     await waitForBubbles(tab, (b) => expect(b).toEqual(expected));
     await tab.close();
   });
@@ -178,7 +178,7 @@ describe.skipIf(missing !== null)('the /chat page in Chromium, against ai-server
 
   it('survives a server crash: reconnects by itself, keeps the conversation, sends what was typed meanwhile', async () => {
     const before = await bubbles(page);
-    await server.kill();
+    await server.crash();
     await waitForConnection(page, 'reconnecting', 10_000);
     expect(await page.getByTestId('connection-status').textContent()).toMatch(/재연결 중/);
     await page.setViewportSize({ width: 375, height: 740 });
@@ -217,7 +217,7 @@ describe.skipIf(missing !== null)('the /chat page in Chromium, against ai-server
     await send(page, '서버가 죽어도 답해 주세요');
     await waitForBubbles(page, (b) => expect(b.at(-1)).toMatchObject({ status: 'streaming', text: '서버가 죽기 전에 쓴 부분' }));
     const count = (await bubbles(page)).length;
-    await server.kill();
+    await server.crash();
     await waitForConnection(page, 'reconnecting', 10_000);
     // The partial answer stays on screen while the server is away.
     expect((await bubbles(page)).at(-1)).toMatchObject({ status: 'streaming', text: '서버가 죽기 전에 쓴 부분' });
@@ -260,7 +260,7 @@ describe.skipIf(missing !== null)('the /chat page in Chromium, against ai-server
 
   it('follows the answer only while the reader is at the bottom; "latest" brings them back', async () => {
     const long = await browser.newPage({ width: 800, height: 600 });
-    await long.goto(`${server.url}/chat`);
+    await long.goto(`${server.httpUrl}/chat`);
     await waitForConnection(long, 'open');
     await long.getByTestId('new-chat-button').click();
     await waitForBubbles(long, (b) => expect(b).toEqual([]));
@@ -303,7 +303,7 @@ describe.skipIf(missing !== null)('the /chat page in Chromium, against ai-server
     // Chromium's own composition events (compositionstart/update/end, isComposing, 229),
     // driven through the DevTools protocol as an IME would: the last syllable is still
     // being composed when Enter is pressed.
-    await page.goto(`${server.url}/chat`);
+    await page.goto(`${server.httpUrl}/chat`);
     await waitForConnection(page, 'open');
     await page.getByTestId('new-chat-button').click();
     await waitForBubbles(page, (b) => expect(b).toEqual([]));
@@ -345,7 +345,7 @@ describe.skipIf(missing !== null)('the /chat page in Chromium, against ai-server
 
   it('is usable at 375 px wide (no horizontal scroll, Korean visible)', async () => {
     const phone = await browser.newPage({ width: 375, height: 740 });
-    await phone.goto(`${server.url}/chat`);
+    await phone.goto(`${server.httpUrl}/chat`);
     await waitForConnection(phone, 'open');
     await waitForBubbles(phone, (b) => expect(b.length).toBeGreaterThan(0));
     await phone.getByTestId('chat-input').fill('작은 화면에서도 잘 보이나요?');
@@ -361,13 +361,13 @@ describe.skipIf(missing !== null)('the /chat page in Chromium, against ai-server
   });
 });
 
-describe.skipIf(missing !== null)('a new user: no API key, no Redis (the demo model)', () => {
+describe.skipIf(skip.browser)('a new user: no API key, no Redis (the demo model)', () => {
   it('shows the demo banner and answers in Korean', async () => {
-    const server = await startAiServer(await freePort(), { REDIS_URL: undefined, GEMINI_API_KEY: undefined });
-    const browser = await launchBrowser();
+    const server = await startPageServer({ REDIS_URL: undefined, GEMINI_API_KEY: undefined });
+    const browser = await launchBrowser({ locale: 'ko-KR' });
     try {
       const page = await browser.newPage({ width: 375, height: 740 });
-      await page.goto(`${server.url}/chat`);
+      await page.goto(`${server.httpUrl}/chat`);
       await waitForConnection(page, 'open');
       await page.getByTestId('demo-banner').waitFor();
       await send(page, '안녕하세요! 한국어로 대답할 수 있나요?');

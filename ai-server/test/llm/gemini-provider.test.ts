@@ -3,8 +3,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { AppError } from '../../src/errors.js';
 import { GeminiProvider, parseDurationMs, parseGoogleError } from '../../src/llm/gemini-provider.js';
 import type { LlmEvent, LlmMessage } from '../../src/llm/llm-provider.js';
-import { echoPieces, startGeminiStub } from '../helpers/gemini-stub.js';
-import type { GeminiStub, GeminiStubOutcome } from '../helpers/gemini-stub.js';
+import { echoPieces, startGeminiStub } from '@ai-chat/testkit/gemini-stub';
+import type { GeminiStub, GeminiStubOutcome } from '@ai-chat/testkit/gemini-stub';
 
 const API_KEY = 'AIzaSy-test-key-0123456789';
 const SYSTEM = 'You are a test assistant.';

@@ -1,12 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startGeminiStub, type GeminiStub } from '../helpers/gemini-stub.js';
-import { redisServerAvailable, startRedisServer, type RedisServerHandle } from '../helpers/redis-server.js';
-import { serverBuilt, startServerProcess } from '../helpers/server-process.js';
-import { newChatId, newMsgId, startTestServer } from '../helpers/test-server.js';
-import { sleep, TestClient } from '../helpers/ws-client.js';
+import { startGeminiStub, type GeminiStub } from '@ai-chat/testkit/gemini-stub';
+import { startRedisServer, type RedisServerHandle } from '@ai-chat/testkit/redis-server';
+import { startReplica } from '@ai-chat/testkit/replica';
+import { skip } from '@ai-chat/testkit/skips';
+import { newChatId, newMsgId, startTestServer } from '@ai-chat/testkit/replica-in-process';
+import { sleep, TestClient } from '@ai-chat/testkit/ws-client';
 
 /** Faults with their own redis-server processes (never a shared Redis: these kill it). */
-describe.skipIf(!redisServerAvailable())('faults', () => {
+describe.skipIf(skip.redis)('faults', () => {
   let redis: RedisServerHandle;
   let stub: GeminiStub;
   beforeAll(async () => {
@@ -94,11 +95,11 @@ describe.skipIf(!redisServerAvailable())('faults', () => {
     }
   });
 
-  it.skipIf(!serverBuilt())('stop on a turn whose producer is gone ends it as stopped, with its partial text', async () => {
+  it('stop on a turn whose producer is gone ends it as stopped, with its partial text', async () => {
     stub.reset();
     stub.enqueue({ kind: 'hold', pieces: ['half '] });
     const env = { REDIS_URL: redis.url, GEMINI_API_KEY: 'k', GEMINI_BASE_URL: stub.baseUrl, TURN_LEASE_MS: '600' };
-    const producer = await startServerProcess(env);
+    const producer = await startReplica(env);
     const other = await startTestServer({ redisUrl: redis.url, geminiBaseUrl: stub.baseUrl, keyPrefix: '', env: { TURN_LEASE_MS: '600' } });
     try {
       const chatId = newChatId();
@@ -144,12 +145,12 @@ describe.skipIf(!redisServerAvailable())('faults', () => {
     }
   });
 
-  describe.skipIf(!serverBuilt())('SIGTERM (the built dist/main.js)', () => {
+  describe('SIGTERM (the built dist/main.js)', () => {
     it('drains: /readyz 503, sockets closed 1012, the streaming turn finishes and is stored, exit 0', async () => {
       stub.reset();
       stub.enqueue({ kind: 'hold', pieces: ['draining '], rest: ['finished'] });
       const env = { REDIS_URL: redis.url, GEMINI_API_KEY: 'k', GEMINI_BASE_URL: stub.baseUrl, SHUTDOWN_GRACE_MS: '5000' };
-      const proc = await startServerProcess(env);
+      const proc = await startReplica(env);
       const chatId = newChatId();
       const c = await TestClient.connect(proc.url);
       c.send({ type: 'send', chatId, clientMsgId: newMsgId(), text: 'q' });
@@ -163,7 +164,7 @@ describe.skipIf(!redisServerAvailable())('faults', () => {
       expect(await proc.exited).toBe(0);
       expect(proc.output()).toContain('"finishReason":"stop"');
 
-      const next = await startServerProcess(env);
+      const next = await startReplica(env);
       try {
         const c2 = await TestClient.connect(next.url);
         c2.send({ type: 'join', chatId });
@@ -180,7 +181,7 @@ describe.skipIf(!redisServerAvailable())('faults', () => {
       stub.reset();
       stub.enqueue({ kind: 'hold', pieces: ['doomed '] });
       const env = { REDIS_URL: redis.url, GEMINI_API_KEY: 'k', GEMINI_BASE_URL: stub.baseUrl, TURN_LEASE_MS: '1000' };
-      const producer = await startServerProcess(env);
+      const producer = await startReplica(env);
       const watcherServer = await startTestServer({
         redisUrl: redis.url,
         geminiBaseUrl: stub.baseUrl,
@@ -213,7 +214,7 @@ describe.skipIf(!redisServerAvailable())('faults', () => {
       stub.reset();
       stub.enqueue({ kind: 'hold', pieces: ['slow '] });
       const env = { REDIS_URL: redis.url, GEMINI_API_KEY: 'k', GEMINI_BASE_URL: stub.baseUrl, SHUTDOWN_GRACE_MS: '300' };
-      const draining = await startServerProcess(env);
+      const draining = await startReplica(env);
       // Default lease (5 s): only the handover, not the watchdog, can explain a quick takeover.
       const other = await startTestServer({ redisUrl: redis.url, geminiBaseUrl: stub.baseUrl, keyPrefix: '' });
       try {
@@ -242,7 +243,7 @@ describe.skipIf(!redisServerAvailable())('faults', () => {
       stub.reset();
       stub.enqueue({ kind: 'hold', pieces: ['slow '] });
       const env = { REDIS_URL: redis.url, GEMINI_API_KEY: 'k', GEMINI_BASE_URL: stub.baseUrl, SHUTDOWN_GRACE_MS: '300' };
-      const proc = await startServerProcess(env);
+      const proc = await startReplica(env);
       const chatId = newChatId();
       const c = await TestClient.connect(proc.url);
       c.send({ type: 'send', chatId, clientMsgId: newMsgId(), text: 'q' });
@@ -251,7 +252,7 @@ describe.skipIf(!redisServerAvailable())('faults', () => {
       expect(await proc.exited).toBe(0);
       expect(proc.output()).toContain('turn handed over');
 
-      const next = await startServerProcess(env);
+      const next = await startReplica(env);
       try {
         const c2 = await TestClient.connect(next.url);
         c2.send({ type: 'join', chatId });

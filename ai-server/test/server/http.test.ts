@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer, type TestServer } from '../helpers/test-server.js';
+import { startTestServer, type TestServer } from '@ai-chat/testkit/replica-in-process';
 
 /** A raw GET, so that `..` reaches the server as sent (fetch would normalise it). */
 function rawGet(port: number, path: string): Promise<{ status: number; type: string; body: string }> {

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startGeminiStub, type GeminiStub } from '../helpers/gemini-stub.js';
-import { sharedRedis } from '../helpers/redis-server.js';
-import { newChatId, newMsgId, startTestServer, type TestServer } from '../helpers/test-server.js';
-import { sleep, TestClient } from '../helpers/ws-client.js';
+import { startGeminiStub, type GeminiStub } from '@ai-chat/testkit/gemini-stub';
+import { sharedRedis } from '@ai-chat/testkit/redis-server';
+import { newChatId, newMsgId, startTestServer, type TestServer } from '@ai-chat/testkit/replica-in-process';
+import { sleep, TestClient } from '@ai-chat/testkit/ws-client';
 
 const redis = await sharedRedis();
 

@@ -5,9 +5,9 @@ import type { LiveFrame, Message } from '../../src/protocol/frames.js';
 import type { ChatStore, LiveEnvelope } from '../../src/store/chat-store.js';
 import { MemoryChatStore } from '../../src/store/memory-store.js';
 import { RedisChatStore } from '../../src/store/redis-store.js';
-import { sharedRedis } from '../helpers/redis-server.js';
-import { newChatId } from '../helpers/test-server.js';
-import { sleep } from '../helpers/ws-client.js';
+import { sharedRedis } from '@ai-chat/testkit/redis-server';
+import { newChatId } from '@ai-chat/testkit/replica-in-process';
+import { sleep } from '@ai-chat/testkit/ws-client';
 
 const LEASE_MS = 400;
 const settings = { ttlSeconds: 3600, maxMessages: 5, leaseMs: LEASE_MS };

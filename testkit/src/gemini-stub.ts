@@ -5,9 +5,6 @@
  * Events of `GenerateContentResponse` JSON, and the API's own error bodies
  * (`{"error":{"code","message","status","details"}}`).
  *
- * Self-contained on purpose (only `node:` imports, no TypeScript-only runtime syntax):
- * the frontend's browser tests import this file directly.
- *
  *   const stub = await startGeminiStub();
  *   // GEMINI_BASE_URL = stub.baseUrl
  *   stub.enqueue({ kind: 'http-error', status: 429, retryDelay: '7s' });

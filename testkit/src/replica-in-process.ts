@@ -1,8 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import pino from 'pino';
-import { createApp, type App } from '../../src/app.js';
-import { loadConfig, type Env } from '../../src/config.js';
-import type { ChatStore } from '../../src/store/chat-store.js';
+// The kit starts ai-server from its sources, in this process: the one place outside
+// ai-server that imports them.
+import { createApp, type App } from '../../ai-server/src/app.js';
+import { loadConfig, type Env } from '../../ai-server/src/config.js';
+import type { ChatStore } from '../../ai-server/src/store/chat-store.js';
 import { TestClient } from './ws-client.js';
 
 export interface TestServer {

@@ -1,7 +1,9 @@
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LiveFrame, Message } from '../../src/protocol/frames.js';
@@ -271,6 +273,32 @@ describe('EmbeddedChatStore on disk', () => {
     expect(snap.turn).toMatchObject({ turnId: 't2', replyTo: q2.id, text: 'half', seq: 1, leaseAlive: false });
     expect(await store.beginTurn(chatId, { kind: 'send', clientMsgId: 'cmid-0002', message: q2 }, { turnId: 't9', owner: 'b' })).toEqual({ kind: 'duplicate', messageId: q2.id });
     expect(await store.takeOver(chatId, 't2', { turnId: 't3', owner: 'b' })).toMatchObject({ replyTo: q2.id, text: '' });
+    await store.close();
+  });
+
+  const built = fileURLToPath(new URL('../../dist/store/embedded-store.js', import.meta.url));
+  it.skipIf(!existsSync(built))('a process killed (SIGKILL) mid-turn loses nothing it wrote: the message, the reply so far', async () => {
+    const file = tempFile();
+    const chatId = newChatId();
+    const q = user('q');
+    const child = spawnSync(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `const { EmbeddedChatStore } = await import(${JSON.stringify(built)});
+        const store = EmbeddedChatStore.open(${JSON.stringify(file)}, ${JSON.stringify(settings)});
+        await store.beginTurn(${JSON.stringify(chatId)}, { kind: 'send', clientMsgId: 'cmid-0001', message: ${JSON.stringify(q)} }, { turnId: 't1', owner: 'a' });
+        for (const piece of ['one ', 'two ', 'three']) await store.appendDelta(${JSON.stringify(chatId)}, 't1', piece);
+        process.kill(process.pid, 'SIGKILL');`,
+      ],
+      { encoding: 'utf8' },
+    );
+    expect(child.signal).toBe('SIGKILL');
+    const store = EmbeddedChatStore.open(file, settings);
+    const snap = await store.snapshot(chatId, 10);
+    expect(snap.messages).toEqual([q]);
+    expect(snap.turn).toMatchObject({ turnId: 't1', text: 'one two three', seq: 3, leaseAlive: false });
     await store.close();
   });
 

@@ -25,6 +25,8 @@ const SYNC_INTERVAL_MS = 1000;
 /** How often chats past their TTL are deleted (a chat is also dropped when touched after it). */
 const SWEEP_INTERVAL_MS = 60_000;
 
+/** Raised with every change of the tables below; kept in `meta`, so a file tells which tables it has. */
+const SCHEMA_VERSION = 1;
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS chats (
@@ -116,6 +118,7 @@ export class EmbeddedChatStore implements ChatStore {
       db.pragma('synchronous = NORMAL');
       db.pragma('foreign_keys = ON');
       db.exec(SCHEMA);
+      db.prepare(`INSERT OR IGNORE INTO meta (key, value) VALUES ('schema', ?)`).run(String(SCHEMA_VERSION));
       db.prepare(`INSERT OR REPLACE INTO meta (key, value) VALUES ('opened_at', ?)`).run(String(Date.now()));
     } catch (err) {
       db.close();
@@ -168,8 +171,8 @@ export class EmbeddedChatStore implements ChatStore {
       text: db.prepare<[string], { text: string }>('SELECT text FROM deltas WHERE chat_id = ? ORDER BY seq'),
       synced: db.prepare<[string]>(`INSERT OR REPLACE INTO meta (key, value) VALUES ('synced_at', ?)`),
     };
-    if (onDisk) this.timers.push(setInterval(() => this.guard(() => this.sync()), SYNC_INTERVAL_MS));
-    this.timers.push(setInterval(() => this.guard(() => this.sweep()), SWEEP_INTERVAL_MS));
+    if (onDisk) this.timers.push(setInterval(() => this.background(() => this.sync()), SYNC_INTERVAL_MS));
+    this.timers.push(setInterval(() => this.background(() => this.sweep()), SWEEP_INTERVAL_MS));
     for (const timer of this.timers) timer.unref();
   }
 
@@ -411,6 +414,15 @@ export class EmbeddedChatStore implements ChatStore {
     }
   }
 
+  /** A timer's work: a failure here is reported by the next write that meets it. */
+  private background(fn: () => void): void {
+    try {
+      fn();
+    } catch {
+      // The disk is full or failing: the calls of the chat service get store_unavailable.
+    }
+  }
+
   /** The chat's row, or null when it does not exist or its TTL ran out (then it is deleted). */
   private live(chatId: string): { ev: number } | null {
     const chat = this.sql.chat.get(chatId);
@@ -476,8 +488,9 @@ export class EmbeddedChatStore implements ChatStore {
     this.unsynced = false;
   }
 
-  /** Deletes the chats past their TTL, except one whose turn still holds a lease. */
+  /** Deletes the chats past their TTL, except one whose turn still holds a lease; forgets lapsed leases. */
   private sweep(): void {
+    for (const chatId of [...this.leases.keys()]) this.leaseHolder(chatId);
     const expired = this.sql.expired.all(Date.now()).filter((c) => this.leaseHolder(c.chat_id) === null);
     if (expired.length === 0) return;
     this.db.transaction(() => {

@@ -29,15 +29,17 @@ describe.skipIf(!serverBuilt())('embedded store across restarts (no REDIS_URL)',
 
   async function start(): Promise<ServerProcess> {
     // Empty REDIS_* win over a developer's .env, which dotenv would otherwise read.
-    const p = await startServerProcess({
-      REDIS_URL: '',
-      REDIS_CLUSTER_NODES: '',
-      DATA_DIR: dataDir,
-      GEMINI_API_KEY: 'k',
-      GEMINI_BASE_URL: stub.baseUrl,
-    });
-    running.push(p);
-    return p;
+    const env = { REDIS_URL: '', REDIS_CLUSTER_NODES: '', DATA_DIR: dataDir, GEMINI_API_KEY: 'k', GEMINI_BASE_URL: stub.baseUrl };
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const p = await startServerProcess(env);
+        running.push(p);
+        return p;
+      } catch (err) {
+        // The free port was taken by another process before the server bound it: try another.
+        if (attempt === 3 || !(err instanceof Error) || !err.message.includes('EADDRINUSE')) throw err;
+      }
+    }
   }
 
   async function client(p: ServerProcess): Promise<TestClient> {

@@ -1,4 +1,6 @@
+import { mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import pino, { type Logger } from 'pino';
 import { ChatService } from './chat/chat-service.js';
 import { HISTORY_FRAME_BUDGET_BYTES, type Config } from './config.js';
@@ -7,7 +9,7 @@ import { GeminiProvider } from './llm/gemini-provider.js';
 import type { LlmProvider } from './llm/llm-provider.js';
 import { ChatHttpServer } from './server/http-server.js';
 import type { ChatStore } from './store/chat-store.js';
-import { MemoryChatStore } from './store/memory-store.js';
+import { EmbeddedChatStore } from './store/embedded-store.js';
 import { RedisChatStore } from './store/redis-store.js';
 
 export interface App {
@@ -38,7 +40,21 @@ export function createLogger(config: Config): Logger {
   });
 }
 
-export function createStore(config: Config, log: Logger, keyPrefix?: string): ChatStore {
+export interface StoreChoice {
+  /** Prefix of every Redis key (tests use a unique one). */
+  keyPrefix?: string;
+  /** Without Redis: keep chats on disk in DATA_DIR (the server's entry point), not in memory. */
+  onDisk?: boolean;
+}
+
+/**
+ * The store the configuration asks for: Redis when REDIS_URL or REDIS_CLUSTER_NODES is set;
+ * otherwise the embedded store, on disk in DATA_DIR with `onDisk`, in memory without (an
+ * app built in-process, e.g. by tests). Throws, with a message naming the fix, when the
+ * embedded store cannot be opened (DATA_DIR in use by another process, better-sqlite3
+ * missing).
+ */
+export function createStore(config: Config, log: Logger, choice: StoreChoice = {}): ChatStore {
   const common = {
     ttlSeconds: config.chatTtlSeconds,
     maxMessages: config.chatMaxMessages,
@@ -49,12 +65,26 @@ export function createStore(config: Config, log: Logger, keyPrefix?: string): Ch
       ...common,
       ...(config.redisUrl ? { url: config.redisUrl } : {}),
       ...(config.redisClusterNodes ? { clusterNodes: config.redisClusterNodes } : {}),
-      ...(keyPrefix ? { keyPrefix } : {}),
+      ...(choice.keyPrefix ? { keyPrefix: choice.keyPrefix } : {}),
       logger: log.child({ component: 'store' }),
     });
   }
-  log.warn('REDIS_URL is not set: conversations are kept in this process only (lost on restart; run one replica only)');
-  return new MemoryChatStore(common);
+  if (!choice.onDisk) {
+    log.warn('REDIS_URL is not set: conversations are kept in this process only (lost on restart; run one replica only)');
+    return EmbeddedChatStore.open(':memory:', common);
+  }
+  try {
+    mkdirSync(config.dataDir, { recursive: true });
+  } catch (err) {
+    throw new Error(`DATA_DIR: cannot create ${config.dataDir}: ${(err as Error).message}`, { cause: err });
+  }
+  const file = join(config.dataDir, 'chats.sqlite');
+  const store = EmbeddedChatStore.open(file, common);
+  log.warn(
+    { dataDir: config.dataDir },
+    `REDIS_URL is not set: conversations are kept in ${file} by this one process (a single replica only; set REDIS_URL to run several)`,
+  );
+  return store;
 }
 
 export function createLlm(config: Config, log: Logger): LlmProvider {
@@ -70,10 +100,13 @@ export function createLlm(config: Config, log: Logger): LlmProvider {
   return new DemoProvider({});
 }
 
-/** Wires config → logger → store → llm → service → server. Nothing listens until `listen()`. */
+/**
+ * Wires config → logger → store → llm → service → server. Nothing listens until `listen()`.
+ * Without a store given, `createStore` without `onDisk`: with no Redis, chats stay in memory.
+ */
 export function createApp(config: Config, overrides: AppOverrides = {}): App {
   const log = overrides.logger ?? createLogger(config);
-  const store = overrides.store ?? createStore(config, log, overrides.redisKeyPrefix);
+  const store = overrides.store ?? createStore(config, log, overrides.redisKeyPrefix ? { keyPrefix: overrides.redisKeyPrefix } : {});
   const llm = overrides.llm ?? createLlm(config, log);
   const service = new ChatService(
     store,

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -76,6 +76,7 @@ const envSchema = z.object({
   ),
   TRUST_PROXY: int(0, 10).default(0),
   STATIC_DIR: optionalString,
+  DATA_DIR: optionalString,
   SHUTDOWN_GRACE_MS: int(0).default(10_000),
   RATE_LIMIT_PER_MINUTE: int(0).default(20),
   RATE_LIMIT_BURST: int(0).default(5),
@@ -128,6 +129,8 @@ export interface Config {
   readonly allowedOrigins: readonly string[] | undefined;
   readonly trustProxy: number;
   readonly staticDir: string | undefined;
+  /** Where the embedded store keeps chats when no Redis is configured (absolute). */
+  readonly dataDir: string;
   readonly shutdownGraceMs: number;
   readonly rateLimitPerMinute: number;
   readonly rateLimitBurst: number;
@@ -147,11 +150,21 @@ export class ConfigError extends Error {
   }
 }
 
+/** The repository root: dist/config.js or src/config.ts → ai-server/ → the root. */
+const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
 function defaultStaticDir(): string | undefined {
-  // dist/config.js or src/config.ts → ai-server/ → ../frontend/dist
-  const here = dirname(fileURLToPath(import.meta.url));
-  const dir = resolve(here, '..', '..', 'frontend', 'dist');
+  const dir = resolve(REPO_ROOT, 'frontend', 'dist');
   return existsSync(resolve(dir, 'index.html')) ? dir : undefined;
+}
+
+/**
+ * DATA_DIR, absolute. A relative one is taken from the repository root, like the default
+ * `data`, so `npm start` (which runs in ai-server/) and `node ai-server/dist/main.js` from
+ * the root use the same directory.
+ */
+function dataDir(value: string | undefined): string {
+  return resolve(REPO_ROOT, value ?? 'data');
 }
 
 /**
@@ -173,6 +186,10 @@ export function loadConfig(env: Env): Config {
   // The newest message must always fit a history frame: 4 bytes per code point at most.
   if (4 * e.MAX_REPLY_CHARS + 16_384 > HISTORY_FRAME_BUDGET_BYTES) {
     problems.push(`MAX_REPLY_CHARS: at most ${Math.floor((HISTORY_FRAME_BUDGET_BYTES - 16_384) / 4)} (a reply must fit one history frame)`);
+  }
+  const dir = dataDir(e.DATA_DIR);
+  if (existsSync(dir) && !statSync(dir).isDirectory()) {
+    problems.push(`DATA_DIR: ${dir} exists and is not a directory`);
   }
   if (problems.length > 0) throw new ConfigError(problems);
 
@@ -203,6 +220,7 @@ export function loadConfig(env: Env): Config {
     allowedOrigins: e.ALLOWED_ORIGINS,
     trustProxy: e.TRUST_PROXY,
     staticDir: e.STATIC_DIR === undefined ? defaultStaticDir() : resolve(e.STATIC_DIR),
+    dataDir: dir,
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
     rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
     rateLimitBurst: e.RATE_LIMIT_BURST,

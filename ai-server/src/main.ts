@@ -1,7 +1,7 @@
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import dotenv from 'dotenv';
-import { createApp } from './app.js';
+import { createApp, createLogger, createStore } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
 
 // `.env` in the working directory, then at the repository root (`npm start` runs in
@@ -20,7 +20,16 @@ try {
   throw err;
 }
 
-const app = createApp(config);
+const logger = createLogger(config);
+let store;
+try {
+  // Without Redis: the embedded store on disk in DATA_DIR, locked by this process.
+  store = createStore(config, logger, { onDisk: true });
+} catch (err) {
+  process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+}
+const app = createApp(config, { logger, store });
 const { log } = app;
 
 process.on('unhandledRejection', (reason) => {
@@ -38,7 +47,7 @@ const address = await app.listen().catch((err: Error) => {
   process.exit(1);
 });
 log.info(
-  { port: address.port, model: app.service.model, store: config.redisUrl || config.redisClusterNodes ? 'redis' : 'memory', page: config.staticDir ?? null },
+  { port: address.port, model: app.service.model, store: config.redisUrl || config.redisClusterNodes ? 'redis' : 'embedded', page: config.staticDir ?? null },
   `ai-server listening on http://localhost:${address.port}/chat (WebSocket ws://localhost:${address.port}/ws-chat)`,
 );
 

@@ -29,8 +29,9 @@ export interface ChatSnapshot {
 }
 
 /**
- * What travels on a chat's live channel. `ev` orders frames against snapshots; a `stop`
- * control reaches the replica producing the turn; a `handover` control tells the replicas
+ * What a subscriber of a chat receives: the store publishes events (live-event.ts) and
+ * `toEnvelope` makes them these. `ev` orders frames against snapshots; a `stop` control
+ * reaches the replica producing the turn; a `handover` control tells the replicas
  * watching the chat that its producer gave the turn up (drained), to be taken over now.
  */
 export type LiveEnvelope =

@@ -1,7 +1,7 @@
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
 import { AppError } from '../errors.js';
-import type { LiveFrame, Message } from '../protocol/frames.js';
+import type { Message } from '../protocol/frames.js';
 import type {
   BeginRegenerate,
   BeginResult,
@@ -13,9 +13,9 @@ import type {
   StoredTurn,
   TurnSignal,
 } from './chat-store.js';
-import { chatChannel, chatKeys } from './keys.js';
+import { chatChannel, chatKeys, keyList } from './keys.js';
+import { parseLiveEvent, toEnvelope } from './live-event.js';
 import * as lua from './lua.js';
-import { parseEnvelope } from './envelope.js';
 
 export interface RedisChatStoreOptions {
   url?: string;
@@ -44,6 +44,9 @@ const SCRIPTS = {
   chatSnapshot: lua.SNAPSHOT,
 } as const;
 type ScriptName = keyof typeof SCRIPTS;
+/** A script's own arguments, by name. */
+type ScriptArgs<N extends ScriptName> =
+  (typeof SCRIPTS)[N] extends lua.LuaScript<infer A> ? Record<A, string | number> : never;
 
 /** Longest wait for a connection being (re)established before a command is tried. */
 const READY_WAIT_MS = 700;
@@ -62,7 +65,8 @@ export class RedisChatStore implements ChatStore {
   private readonly client: Client;
   private readonly sub: Client;
   private readonly prefix: string;
-  private readonly listeners = new Map<string, Set<(e: LiveEnvelope) => void>>();
+  /** Per channel: its chat and the listeners subscribed to it. */
+  private readonly listeners = new Map<string, { chatId: string; set: Set<(e: LiveEnvelope) => void> }>();
   /** The SUBSCRIBE of each channel, which every listener of that channel waits for. */
   private readonly subscribing = new Map<string, Promise<void>>();
   private readonly resubscribed = new Set<() => void>();
@@ -98,8 +102,9 @@ export class RedisChatStore implements ChatStore {
         commandTimeout: undefined,
       });
     }
-    for (const [name, source] of Object.entries(SCRIPTS)) {
-      this.client.defineCommand(name, { numberOfKeys: 6, lua: source });
+    const numberOfKeys = keyList(chatKeys('', '')).length;
+    for (const [name, script] of Object.entries(SCRIPTS)) {
+      this.client.defineCommand(name, { numberOfKeys, lua: script.lua });
     }
     this.client.on('error', (err: Error) => this.logConnectionError('command', err));
     this.sub.on('error', (err: Error) => this.logConnectionError('subscriber', err));
@@ -124,14 +129,15 @@ export class RedisChatStore implements ChatStore {
   }
 
   private dispatch(channel: string, payload: string): void {
-    const set = this.listeners.get(channel);
-    if (!set) return;
-    const envelope = parseEnvelope(payload);
-    if (!envelope) {
-      this.options.logger.error({ channel }, 'unparsable live envelope');
+    const entry = this.listeners.get(channel);
+    if (!entry) return;
+    const event = parseLiveEvent(payload);
+    if (!event) {
+      this.options.logger.error({ channel }, 'unparsable live event');
       return;
     }
-    for (const listener of set) listener(envelope);
+    const envelope = toEnvelope(entry.chatId, event);
+    for (const listener of entry.set) listener(envelope);
   }
 
   /**
@@ -152,17 +158,17 @@ export class RedisChatStore implements ChatStore {
     });
   }
 
-  private async run(name: ScriptName, chatId: string, ...args: (string | number)[]): Promise<unknown> {
+  private async run<N extends ScriptName>(name: N, chatId: string, args: ScriptArgs<N>): Promise<unknown> {
     await this.whenReady(this.client);
     const fn = (this.client as unknown as Record<ScriptName, ScriptFn>)[name];
-    const keys = chatKeys(this.prefix, chatId);
+    const own = (SCRIPTS[name].args as readonly (keyof ScriptArgs<N>)[]).map((arg) => args[arg]);
     try {
       return await fn.call(
         this.client,
-        ...keys,
+        ...keyList(chatKeys(this.prefix, chatId)),
         this.options.ttlSeconds,
         chatChannel(this.prefix, chatId),
-        ...args,
+        ...own,
       );
     } catch (err) {
       throw toStoreError(err);
@@ -179,11 +185,7 @@ export class RedisChatStore implements ChatStore {
   }
 
   async snapshot(chatId: string, maxMessages: number): Promise<ChatSnapshot> {
-    const [total, ev, raw, turnFlat, text, lease] = (await this.run(
-      'chatSnapshot',
-      chatId,
-      maxMessages,
-    )) as [number, number, string[], string[], string, number];
+    const [total, ev, raw, turnFlat, text, lease] = (await this.run('chatSnapshot', chatId, { maxMessages })) as [number, number, string[], string[], string, number];
     const turnHash: Record<string, string> = {};
     for (let i = 0; i + 1 < turnFlat.length; i += 2) turnHash[turnFlat[i]!] = turnFlat[i + 1]!;
     const turn: StoredTurn | null = turnHash.turnId
@@ -202,13 +204,13 @@ export class RedisChatStore implements ChatStore {
   }
 
   async recentMessages(chatId: string, maxChars: number): Promise<Message[]> {
-    const [msgsKey] = chatKeys(this.prefix, chatId);
+    const msgsKey = chatKeys(this.prefix, chatId).msgs;
     const out: Message[] = [];
     let chars = 0;
     await this.whenReady(this.client);
     try {
       for (let end = -1; chars < maxChars; end -= CONTEXT_PAGE) {
-        const page = await this.client.lrange(msgsKey!, end - CONTEXT_PAGE + 1, end);
+        const page = await this.client.lrange(msgsKey, end - CONTEXT_PAGE + 1, end);
         for (let i = page.length - 1; i >= 0 && chars < maxChars; i--) {
           const m = parseMessage(page[i]!);
           out.push(m);
@@ -227,21 +229,16 @@ export class RedisChatStore implements ChatStore {
     begin: BeginSend | BeginRegenerate,
     turn: { turnId: string; owner: string },
   ): Promise<BeginResult> {
-    const userJson = begin.kind === 'send' ? JSON.stringify(begin.message) : '';
-    const userId = begin.kind === 'send' ? begin.message.id : '';
-    const [kind, a, b] = (await this.run(
-      'chatBegin',
-      chatId,
-      begin.kind,
-      begin.clientMsgId,
-      turn.turnId,
-      turn.owner,
-      this.options.leaseMs,
-      this.options.maxMessages,
-      userJson,
-      userId,
-      chatId,
-    )) as [string, string?, string?];
+    const [kind, a, b] = (await this.run('chatBegin', chatId, {
+      kind: begin.kind,
+      clientMsgId: begin.clientMsgId,
+      turnId: turn.turnId,
+      owner: turn.owner,
+      leaseMs: this.options.leaseMs,
+      maxMessages: this.options.maxMessages,
+      message: begin.kind === 'send' ? JSON.stringify(begin.message) : '',
+      messageId: begin.kind === 'send' ? begin.message.id : '',
+    })) as [string, string?, string?];
     switch (kind) {
       case 'started':
         return { kind, messageId: a!, replyTo: a!, replaces: b ? b : null };
@@ -257,31 +254,28 @@ export class RedisChatStore implements ChatStore {
   }
 
   async appendDelta(chatId: string, turnId: string, text: string): Promise<{ signal: TurnSignal; seq: number }> {
-    const frame = JSON.stringify({ type: 'delta', chatId, turnId, seq: 0, text });
-    const [signal, seq] = (await this.run('chatDelta', chatId, turnId, text, frame)) as [TurnSignal, number];
+    const [signal, seq] = (await this.run('chatDelta', chatId, { turnId, text })) as [TurnSignal, number];
     return { signal, seq };
   }
 
   async renewLease(chatId: string, turnId: string): Promise<TurnSignal> {
-    return (await this.run('chatRenew', chatId, turnId, this.options.leaseMs)) as TurnSignal;
+    return (await this.run('chatRenew', chatId, { turnId, leaseMs: this.options.leaseMs })) as TurnSignal;
   }
 
   async endTurn(chatId: string, end: EndTurn): Promise<boolean> {
-    const ok = await this.run(
-      'chatEnd',
-      chatId,
-      end.turnId,
-      end.mode,
-      end.message ? JSON.stringify(end.message) : '',
-      end.replaces ?? '',
-      JSON.stringify(end.frame),
-      this.options.maxMessages,
-    );
+    const ok = await this.run('chatEnd', chatId, {
+      turnId: end.turnId,
+      mode: end.mode,
+      message: end.message ? JSON.stringify(end.message) : '',
+      replaces: end.replaces ?? '',
+      frame: JSON.stringify(end.frame),
+      maxMessages: this.options.maxMessages,
+    });
     return ok === 1;
   }
 
   async releaseTurn(chatId: string, turnId: string): Promise<void> {
-    await this.run('chatRelease', chatId, turnId);
+    await this.run('chatRelease', chatId, { turnId });
   }
 
   async takeOver(
@@ -289,42 +283,38 @@ export class RedisChatStore implements ChatStore {
     oldTurnId: string,
     turn: { turnId: string; owner: string },
   ): Promise<StoredTurn | null> {
-    // The start frame needs replyTo/replaces, which only the stored turn knows: read them
-    // first; the script re-checks that the turn is still the same orphan.
-    const snap = await this.snapshot(chatId, 0);
-    if (!snap.turn || snap.turn.turnId !== oldTurnId || snap.turn.leaseAlive) return null;
-    const start: LiveFrame = {
-      type: 'start',
-      chatId,
-      turnId: turn.turnId,
-      replyTo: snap.turn.replyTo,
-      replaces: snap.turn.replaces,
-    };
-    const res = await this.run(
-      'chatTakeover',
-      chatId,
+    const res = (await this.run('chatTakeover', chatId, {
       oldTurnId,
-      turn.turnId,
-      turn.owner,
-      this.options.leaseMs,
-      JSON.stringify(start),
-    );
+      turnId: turn.turnId,
+      owner: turn.owner,
+      leaseMs: this.options.leaseMs,
+    })) as [string, string] | null;
     if (res === null) return null;
-    return { ...snap.turn, turnId: turn.turnId, owner: turn.owner, text: '', seq: 0, leaseAlive: true, stopRequested: false };
+    const [replyTo, replaces] = res;
+    return {
+      turnId: turn.turnId,
+      replyTo,
+      replaces: replaces ? replaces : null,
+      text: '',
+      seq: 0,
+      owner: turn.owner,
+      leaseAlive: true,
+      stopRequested: false,
+    };
   }
 
   async requestStop(chatId: string): Promise<string | null> {
-    return (await this.run('chatStop', chatId)) as string | null;
+    return (await this.run('chatStop', chatId, {})) as string | null;
   }
 
   async subscribe(chatId: string, listener: (envelope: LiveEnvelope) => void): Promise<() => void> {
     const channel = chatChannel(this.prefix, chatId);
-    let set = this.listeners.get(channel);
-    if (!set) {
-      set = new Set();
-      this.listeners.set(channel, set);
+    let entry = this.listeners.get(channel);
+    if (!entry) {
+      entry = { chatId, set: new Set() };
+      this.listeners.set(channel, entry);
     }
-    set.add(listener);
+    entry.set.add(listener);
     let pending = this.subscribing.get(channel);
     if (!pending) {
       pending = withTimeout(this.sub.subscribe(channel), SUBSCRIBE_TIMEOUT_MS).then(
@@ -342,7 +332,7 @@ export class RedisChatStore implements ChatStore {
     }
     await pending;
     return () => {
-      const current = this.listeners.get(channel);
+      const current = this.listeners.get(channel)?.set;
       if (!current?.delete(listener) || current.size > 0) return;
       this.listeners.delete(channel);
       this.subscribing.delete(channel);

@@ -8,11 +8,11 @@ import { HISTORY_FRAME_BUDGET_BYTES } from '../../src/config.js';
 import { DemoProvider } from '../../src/llm/demo-provider.js';
 import type { Message } from '../../src/protocol/frames.js';
 import type { ChatStore, StoredTurn } from '../../src/store/chat-store.js';
-import { MemoryChatStore } from '../../src/store/memory-store.js';
+import { EmbeddedChatStore } from '../../src/store/embedded-store.js';
 import { RedisChatStore } from '../../src/store/redis-store.js';
-import { sharedRedis } from '../helpers/redis-server.js';
-import { newChatId, newMsgId } from '../helpers/test-server.js';
-import type { Frame } from '../helpers/ws-client.js';
+import { sharedRedis } from '@ai-chat/testkit/redis-server';
+import { newChatId, newMsgId } from '@ai-chat/testkit/replica-in-process';
+import type { Frame } from '@ai-chat/testkit/ws-client';
 
 const SERVER_ID = 'replica-here';
 const GONE = 'replica-gone';
@@ -294,7 +294,7 @@ function recoverySuite(name: string, makeStore: (leaseMs: number) => ChatStore) 
   });
 }
 
-recoverySuite('MemoryChatStore', (leaseMs) => new MemoryChatStore({ ttlSeconds: 3600, maxMessages: 100, leaseMs }));
+recoverySuite('EmbeddedChatStore (in memory)', (leaseMs) => EmbeddedChatStore.open(':memory:', { ttlSeconds: 3600, maxMessages: 100, leaseMs }));
 
 const redis = await sharedRedis();
 describe.skipIf(!redis)('RedisChatStore (real Redis)', () => {

@@ -1,9 +1,14 @@
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LiveFrame, Message } from '../../src/protocol/frames.js';
 import type { ChatStore, LiveEnvelope } from '../../src/store/chat-store.js';
-import { MemoryChatStore } from '../../src/store/memory-store.js';
+import { EmbeddedChatStore } from '../../src/store/embedded-store.js';
 import { RedisChatStore } from '../../src/store/redis-store.js';
 import { sharedRedis } from '@ai-chat/testkit/redis-server';
 import { newChatId } from '@ai-chat/testkit/replica-in-process';
@@ -11,6 +16,7 @@ import { sleep } from '@ai-chat/testkit/ws-client';
 
 const LEASE_MS = 400;
 const settings = { ttlSeconds: 3600, maxMessages: 5, leaseMs: LEASE_MS };
+type Settings = typeof settings;
 
 const user = (text: string): Message => ({
   id: `m${randomBytes(6).toString('hex')}`,
@@ -30,11 +36,11 @@ const done = (chatId: string, turnId: string, messageId: string): LiveFrame => (
 });
 
 /** The one contract every ChatStore honours, run against each implementation. */
-function contract(name: string, make: () => Promise<ChatStore | null>) {
+function contract(name: string, make: (s: Settings) => Promise<ChatStore>) {
   describe(name, () => {
     let store: ChatStore | null = null;
     beforeAll(async () => {
-      store = await make();
+      store = await make(settings);
     });
     afterAll(async () => {
       await store?.close();
@@ -183,6 +189,50 @@ function contract(name: string, make: () => Promise<ChatStore | null>) {
       expect((await s().recentMessages(chatId, 5)).map((m) => m.text)).toEqual(['a2', 'q3', 'a3']);
     });
 
+    it('a takeover publishes its start with the stored replyTo and replaces under the new turnId', async () => {
+      const chatId = newChatId();
+      const q = user('q');
+      await s().beginTurn(chatId, { kind: 'send', clientMsgId: 'cmid-0001', message: q }, { turnId: 't1', owner: 'a' });
+      const first = model('first');
+      await s().endTurn(chatId, { turnId: 't1', mode: 'owner', message: first, replaces: null, frame: done(chatId, 't1', first.id) });
+      await s().beginTurn(chatId, { kind: 'regenerate', clientMsgId: 'cmid-0002' }, { turnId: 't2', owner: 'a' });
+      await s().appendDelta(chatId, 't2', 'par');
+      await s().releaseTurn(chatId, 't2');
+      const got: LiveEnvelope[] = [];
+      const unsubscribe = await s().subscribe(chatId, (e) => got.push(e));
+      const taken = await s().takeOver(chatId, 't2', { turnId: 't3', owner: 'b' });
+      expect(taken).toEqual({ turnId: 't3', replyTo: q.id, replaces: first.id, text: '', seq: 0, owner: 'b', leaseAlive: true, stopRequested: false });
+      expect(await s().appendDelta(chatId, 't3', 'again')).toEqual({ signal: 'ok', seq: 1 });
+      await sleep(50);
+      unsubscribe();
+      expect(got.map((e) => ('frame' in e ? e.frame : e))).toEqual([
+        { type: 'start', chatId, turnId: 't3', replyTo: q.id, replaces: first.id },
+        { type: 'delta', chatId, turnId: 't3', seq: 1, text: 'again' },
+      ]);
+      expect((await s().snapshot(chatId, 10)).turn).toMatchObject({ turnId: 't3', text: 'again', seq: 1, owner: 'b', leaseAlive: true });
+    });
+
+    it('answers ping', async () => {
+      await expect(s().ping()).resolves.toBeUndefined();
+    });
+
+    it('a chat untouched for its TTL is gone', async () => {
+      const short = await make({ ...settings, ttlSeconds: 1 });
+      try {
+        const chatId = newChatId();
+        await short.beginTurn(chatId, { kind: 'send', clientMsgId: 'cmid-0001', message: user('q') }, { turnId: 't1', owner: 'a' });
+        await short.endTurn(chatId, { turnId: 't1', mode: 'owner', message: model('a'), replaces: null, frame: done(chatId, 't1', 'x') });
+        expect((await short.snapshot(chatId, 10)).total).toBe(2);
+        await sleep(1500);
+        expect(await short.snapshot(chatId, 10)).toMatchObject({ messages: [], total: 0, turn: null });
+        // The idempotency record went with it: the same clientMsgId is a new message.
+        const again = await short.beginTurn(chatId, { kind: 'send', clientMsgId: 'cmid-0001', message: user('q') }, { turnId: 't2', owner: 'a' });
+        expect(again.kind).toBe('started');
+      } finally {
+        await short.close();
+      }
+    });
+
     it('an unknown chat is empty', async () => {
       const snap = await s().snapshot(newChatId(), 10);
       expect(snap).toMatchObject({ messages: [], total: 0, turn: null, ev: 0 });
@@ -190,15 +240,85 @@ function contract(name: string, make: () => Promise<ChatStore | null>) {
   });
 }
 
-contract('MemoryChatStore', async () => new MemoryChatStore(settings));
+const dirs: string[] = [];
+afterAll(() => {
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
+const tempFile = () => {
+  const dir = mkdtempSync(join(tmpdir(), 'chat-store-'));
+  dirs.push(dir);
+  return join(dir, 'chats.sqlite');
+};
+
+contract('EmbeddedChatStore (file)', async (s) => EmbeddedChatStore.open(tempFile(), s));
+contract('EmbeddedChatStore (in memory)', async (s) => EmbeddedChatStore.open(':memory:', s));
+
+describe('EmbeddedChatStore on disk', () => {
+  it('keeps chats across close and reopen; a turn left unfinished comes back as an orphan', async () => {
+    const file = tempFile();
+    const chatId = newChatId();
+    const q = user('q');
+    const a = model('answer');
+    let store = EmbeddedChatStore.open(file, settings);
+    await store.beginTurn(chatId, { kind: 'send', clientMsgId: 'cmid-0001', message: q }, { turnId: 't1', owner: 'a' });
+    await store.endTurn(chatId, { turnId: 't1', mode: 'owner', message: a, replaces: null, frame: done(chatId, 't1', a.id) });
+    const q2 = user('q2');
+    await store.beginTurn(chatId, { kind: 'send', clientMsgId: 'cmid-0002', message: q2 }, { turnId: 't2', owner: 'a' });
+    await store.appendDelta(chatId, 't2', 'half');
+    await store.close();
+
+    store = EmbeddedChatStore.open(file, settings);
+    const snap = await store.snapshot(chatId, 10);
+    expect(snap.messages).toEqual([q, a, q2]);
+    expect(snap.turn).toMatchObject({ turnId: 't2', replyTo: q2.id, text: 'half', seq: 1, leaseAlive: false });
+    expect(await store.beginTurn(chatId, { kind: 'send', clientMsgId: 'cmid-0002', message: q2 }, { turnId: 't9', owner: 'b' })).toEqual({ kind: 'duplicate', messageId: q2.id });
+    expect(await store.takeOver(chatId, 't2', { turnId: 't3', owner: 'b' })).toMatchObject({ replyTo: q2.id, text: '' });
+    await store.close();
+  });
+
+  const built = fileURLToPath(new URL('../../dist/store/embedded-store.js', import.meta.url));
+  it.skipIf(!existsSync(built))('a process killed (SIGKILL) mid-turn loses nothing it wrote: the message, the reply so far', async () => {
+    const file = tempFile();
+    const chatId = newChatId();
+    const q = user('q');
+    const child = spawnSync(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `const { EmbeddedChatStore } = await import(${JSON.stringify(built)});
+        const store = EmbeddedChatStore.open(${JSON.stringify(file)}, ${JSON.stringify(settings)});
+        await store.beginTurn(${JSON.stringify(chatId)}, { kind: 'send', clientMsgId: 'cmid-0001', message: ${JSON.stringify(q)} }, { turnId: 't1', owner: 'a' });
+        for (const piece of ['one ', 'two ', 'three']) await store.appendDelta(${JSON.stringify(chatId)}, 't1', piece);
+        process.kill(process.pid, 'SIGKILL');`,
+      ],
+      { encoding: 'utf8' },
+    );
+    expect(child.signal).toBe('SIGKILL');
+    const store = EmbeddedChatStore.open(file, settings);
+    const snap = await store.snapshot(chatId, 10);
+    expect(snap.messages).toEqual([q]);
+    expect(snap.turn).toMatchObject({ turnId: 't1', text: 'one two three', seq: 3, leaseAlive: false });
+    await store.close();
+  });
+
+  it('refuses a second opening of the same file while the first is open', async () => {
+    const file = tempFile();
+    const first = EmbeddedChatStore.open(file, settings);
+    expect(() => EmbeddedChatStore.open(file, settings)).toThrow(/in use by another ai-server process/);
+    await first.close();
+    const again = EmbeddedChatStore.open(file, settings);
+    await again.close();
+  });
+});
 
 const redis = await sharedRedis();
 describe.skipIf(!redis)('RedisChatStore (real Redis)', () => {
   afterAll(async () => {
     await redis?.stop();
   });
-  contract('contract', async () =>
-    new RedisChatStore({ ...settings, url: redis!.url, keyPrefix: `c${randomBytes(4).toString('hex')}:`, logger: pino({ level: 'silent' }) }),
+  contract('contract', async (s) =>
+    new RedisChatStore({ ...s, url: redis!.url, keyPrefix: `c${randomBytes(4).toString('hex')}:`, logger: pino({ level: 'silent' }) }),
   );
 
   it('every key of a chat carries the {chatId} hash tag and the sliding TTL', async () => {

@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, DEFAULT_SYSTEM_PROMPT, loadConfig } from '../../src/config.js';
 
@@ -26,6 +27,15 @@ describe('loadConfig', () => {
       production: false,
     });
     expect(Object.isFrozen(c)).toBe(true);
+  });
+
+  it('takes DATA_DIR from the repository root (default: data there); refuses a file', () => {
+    const root = fileURLToPath(new URL('../../../', import.meta.url)).replace(/\/$/, '');
+    expect(loadConfig({}).dataDir).toBe(`${root}/data`);
+    expect(loadConfig({ DATA_DIR: 'var/chats' }).dataDir).toBe(`${root}/var/chats`);
+    expect(loadConfig({ DATA_DIR: '/srv/chat-data' }).dataDir).toBe('/srv/chat-data');
+    const file = fileURLToPath(import.meta.url);
+    expect(() => loadConfig({ DATA_DIR: file })).toThrow(/DATA_DIR: .* is not a directory/);
   });
 
   it('sizes the frame cap for a maximal message, within 1 MiB', () => {

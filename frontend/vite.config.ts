@@ -1,4 +1,4 @@
-import { defineConfig } from 'vite';
+import { defineConfig, defaultClientConditions } from 'vite';
 import react from '@vitejs/plugin-react';
 
 // `npm run dev`: the page on Vite's dev server, the socket proxied to an ai-server
@@ -6,8 +6,13 @@ import react from '@vitejs/plugin-react';
 // keeps using its same-origin `/ws-chat` exactly as in production.
 const aiServer = process.env.AI_SERVER_URL ?? 'http://localhost:3001';
 
-export default defineConfig({
+export default defineConfig(({ command }) => ({
   plugins: [react()],
+  resolve: {
+    // The dev server reads @ai-chat/protocol from its sources (edits show at once); a
+    // build uses its compiled package, as ai-server does.
+    conditions: command === 'serve' ? ['@ai-chat/source', ...defaultClientConditions] : [...defaultClientConditions],
+  },
   server: {
     port: Number(process.env.VITE_PORT ?? 5173),
     proxy: {
@@ -29,4 +34,4 @@ export default defineConfig({
     // Markdown renderer and the syntax highlighter are split out by dynamic imports.
     chunkSizeWarningLimit: 600,
   },
-});
+}));

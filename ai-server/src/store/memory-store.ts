@@ -1,4 +1,4 @@
-import type { LiveFrame, Message } from '../protocol/frames.js';
+import type { LiveFrame, Message } from '@ai-chat/protocol';
 import type {
   BeginRegenerate,
   BeginResult,

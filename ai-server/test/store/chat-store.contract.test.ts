@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LiveFrame, Message } from '../../src/protocol/frames.js';
+import type { LiveFrame, Message } from '@ai-chat/protocol';
 import type { ChatStore, LiveEnvelope } from '../../src/store/chat-store.js';
 import { MemoryChatStore } from '../../src/store/memory-store.js';
 import { RedisChatStore } from '../../src/store/redis-store.js';

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { defineConfig, type Plugin } from 'vite';
+import { defaultClientConditions, defineConfig, type Plugin } from 'vite';
 import react from '@vitejs/plugin-react';
 import { palette } from './src/palette.ts';
 
@@ -21,11 +21,16 @@ const pageBackground: Plugin = {
 // Mode `bench` (bench/render-bench.ts builds it): the render benchmark's own page,
 // bench.html, into dist-bench/, with the render counters compiled in. Every other
 // build has `__RENDER_STATS__` false, so the counters and their module are removed.
-export default defineConfig(({ mode }) => {
+export default defineConfig(({ command, mode }) => {
   const bench = mode === 'bench';
   return {
     plugins: [react(), pageBackground],
     define: { __RENDER_STATS__: JSON.stringify(bench) },
+    resolve: {
+      // The dev server reads @ai-chat/protocol from its sources (edits show at once); a
+      // build uses its compiled package, as ai-server does.
+      conditions: command === 'serve' ? ['@ai-chat/source', ...defaultClientConditions] : [...defaultClientConditions],
+    },
     server: {
       port: Number(process.env.VITE_PORT ?? 5173),
       proxy: {

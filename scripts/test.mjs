@@ -8,7 +8,7 @@
  *    Skipping is explicit: SKIP_REDIS=1, SKIP_BROWSER=1, SKIP_NGINX=1 leave out the tests
  *    that need them (reported as skipped) and what only they need.
  * 2. `npm run build` (the browser tests and the process tests run the build).
- * 3. The suites: ai-server, testkit, frontend (jsdom), frontend e2e (Chromium), root
+ * 3. The suites: protocol, ai-server, testkit, frontend (jsdom), frontend e2e (Chromium), root
  *    (deployment files). All of them run, even after a failure.
  * 4. The last line: "N passed, N failed, N skipped" over every suite; the exit code is 1
  *    when a test or a suite failed.
@@ -109,6 +109,7 @@ function prerequisites() {
 // ---- suites ----------------------------------------------------------------------------
 
 const SUITES = [
+  { name: 'protocol', cwd: 'protocol', args: [] },
   { name: 'ai-server', cwd: 'ai-server', args: [] },
   { name: 'testkit', cwd: 'testkit', args: [] },
   { name: 'frontend', cwd: 'frontend', args: [] },

@@ -1,9 +1,10 @@
 import { mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { HISTORY_FRAME_BUDGET_BYTES } from '@ai-chat/protocol';
 import pino, { type Logger } from 'pino';
 import { ChatService } from './chat/chat-service.js';
-import { HISTORY_FRAME_BUDGET_BYTES, type Config } from './config.js';
+import type { Config } from './config.js';
 import { DemoProvider } from './llm/demo-provider.js';
 import { GeminiProvider } from './llm/gemini-provider.js';
 import type { LlmProvider } from './llm/llm-provider.js';

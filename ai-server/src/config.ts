@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
+import { HISTORY_FRAME_BUDGET_BYTES, MAX_MESSAGE_CHARS_CEILING, maxFrameBytes } from '@ai-chat/protocol';
 import { z } from 'zod';
 
 /** The Korean assistant prompt of the original plan. */
@@ -10,11 +11,6 @@ export const DEFAULT_SYSTEM_PROMPT = `너는 유능한 AI 비서다.
 사용자의 질문에 정확하고 친절하게 답한다.
 한국어로 대화하되, 사용자가 영어로 물으면 영어로 답한다.
 모르는 것은 모른다고 말한다.`;
-
-/** Hard ceiling of an inbound frame (protocol: at most 1 MiB). */
-export const MAX_FRAME_BYTES_CEILING = 1024 * 1024;
-/** Budget of one `history` frame (protocol: at most 512 KiB). */
-export const HISTORY_FRAME_BUDGET_BYTES = 512 * 1024;
 
 const int = (min: number, max: number = Number.MAX_SAFE_INTEGER) =>
   z
@@ -60,7 +56,7 @@ const envSchema = z.object({
     .transform((v) => (v === undefined || v.trim() === '' ? DEFAULT_SYSTEM_PROMPT : v)),
   CONTEXT_MAX_CHARS: int(1000).default(200_000),
   LLM_IDLE_TIMEOUT_MS: int(100).default(30_000),
-  MAX_MESSAGE_CHARS: int(1, 65_536).default(8000),
+  MAX_MESSAGE_CHARS: int(1, MAX_MESSAGE_CHARS_CEILING).default(8000),
   MAX_REPLY_CHARS: int(1).default(100_000),
   CHAT_TTL_SECONDS: int(60).default(2_592_000),
   CHAT_MAX_MESSAGES: int(2).default(10_000),
@@ -193,7 +189,6 @@ export function loadConfig(env: Env): Config {
   }
   if (problems.length > 0) throw new ConfigError(problems);
 
-  const maxFrameBytes = Math.min(MAX_FRAME_BYTES_CEILING, 12 * e.MAX_MESSAGE_CHARS + 4096);
   const config: Config = {
     production: e.NODE_ENV === 'production',
     port: e.PORT,
@@ -212,7 +207,7 @@ export function loadConfig(env: Env): Config {
     llmIdleTimeoutMs: e.LLM_IDLE_TIMEOUT_MS,
     maxMessageChars: e.MAX_MESSAGE_CHARS,
     maxReplyChars: e.MAX_REPLY_CHARS,
-    maxFrameBytes,
+    maxFrameBytes: maxFrameBytes(e.MAX_MESSAGE_CHARS),
     chatTtlSeconds: e.CHAT_TTL_SECONDS,
     chatMaxMessages: e.CHAT_MAX_MESSAGES,
     turnLeaseMs: e.TURN_LEASE_MS,

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
-import { AppError, ErrorCodes, isAppError } from '../errors.js';
+import { ErrorCodes, type ErrorFrame, type HistoryFrame, type LiveFrame, type Message } from '@ai-chat/protocol';
+import { AppError, isAppError } from '../errors.js';
 import type { LlmProvider } from '../llm/llm-provider.js';
-import type { ErrorFrame, HistoryFrame, LiveFrame, Message } from '../protocol/frames.js';
 import type { BeginRegenerate, BeginResult, BeginSend, ChatStore, StoredTurn } from '../store/chat-store.js';
 import type { ClientSink } from './client-sink.js';
 import { newId } from './ids.js';

@@ -1,4 +1,4 @@
-import type { ServerFrame } from '../protocol/frames.js';
+import type { ServerFrame } from '@ai-chat/protocol';
 
 /** Where the chat service sends a client's frames (one socket); the transport implements it. */
 export interface ClientSink {

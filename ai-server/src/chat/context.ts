@@ -1,5 +1,5 @@
+import type { Message } from '@ai-chat/protocol';
 import type { LlmMessage } from '../llm/llm-provider.js';
-import type { Message } from '../protocol/frames.js';
 
 /** Whether a stored message is part of what the model sees (protocol.md, "Message"). */
 function inContext(m: Message): boolean {

@@ -1,4 +1,4 @@
-import type { LiveFrame } from '../protocol/frames.js';
+import type { LiveFrame } from '@ai-chat/protocol';
 import type { ChatStore, LiveEnvelope } from '../store/chat-store.js';
 
 /**

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { AppError } from '../errors.js';
-import type { LiveFrame, Message } from '../protocol/frames.js';
+import type { LiveFrame, Message } from '@ai-chat/protocol';
 import type { ChatStore, StoredTurn } from '../store/chat-store.js';
 import { newId } from './ids.js';
 import { turnErrorFrame, type TurnSpec } from './turn-runner.js';

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
-import { AppError, ErrorCodes, isAppError, type ErrorCode } from '../errors.js';
+import { ErrorCodes, type ErrorCode, type ErrorFrame, type FinishReason, type LiveFrame, type Message, type MessageStatus } from '@ai-chat/protocol';
+import { AppError, isAppError } from '../errors.js';
 import type { LlmProvider } from '../llm/llm-provider.js';
-import type { ErrorFrame, FinishReason, LiveFrame, Message, MessageStatus } from '../protocol/frames.js';
 import type { ChatStore, TurnSignal } from '../store/chat-store.js';
 import { buildContext } from './context.js';
 import { newId } from './ids.js';

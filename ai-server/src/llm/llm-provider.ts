@@ -1,4 +1,4 @@
-import type { FinishReason } from '../protocol/frames.js';
+import type { FinishReason } from '@ai-chat/protocol';
 
 /** One message of the conversation as the model sees it (already valid: alternating, starts and ends with `user`). */
 export interface LlmMessage {

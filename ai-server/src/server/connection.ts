@@ -1,9 +1,9 @@
 import type { Logger } from 'pino';
 import WebSocket, { type RawData } from 'ws';
+import { PROTOCOL_VERSION, type ServerFrame } from '@ai-chat/protocol';
 import { AppError } from '../errors.js';
 import { ChatService, errorFrame } from '../chat/chat-service.js';
 import type { ClientSink, LegacyReply } from '../chat/client-sink.js';
-import { PROTOCOL_VERSION, type ServerFrame } from '../protocol/frames.js';
 import { FrameError, parseClientFrame } from '../protocol/parse.js';
 import type { LegacyAdapter } from './legacy-adapter.js';
 

@@ -1,7 +1,7 @@
 import type { ChatService, Follower } from '../chat/chat-service.js';
 import type { ClientSink } from '../chat/client-sink.js';
 import { newId } from '../chat/ids.js';
-import type { Message } from '../protocol/frames.js';
+import type { Message } from '@ai-chat/protocol';
 
 /**
  * The original plan's protocol, on top of the chat service: a `{chatId, message}` frame is

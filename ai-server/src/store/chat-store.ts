@@ -1,4 +1,4 @@
-import type { LiveFrame, Message } from '../protocol/frames.js';
+import type { LiveFrame, Message } from '@ai-chat/protocol';
 
 /** The turn record of a chat, as stored while it streams (or after its producer died). */
 export interface StoredTurn {

@@ -1,5 +1,5 @@
 import { AppError } from '../errors.js';
-import type { Message } from '../protocol/frames.js';
+import type { Message } from '@ai-chat/protocol';
 import type {
   BeginRegenerate,
   BeginResult,

@@ -1,4 +1,4 @@
-import type { LiveFrame } from '../protocol/frames.js';
+import type { LiveFrame } from '@ai-chat/protocol';
 import type { LiveEnvelope } from './chat-store.js';
 
 /**

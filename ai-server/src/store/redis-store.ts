@@ -1,7 +1,7 @@
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
+import type { LiveFrame, Message } from '@ai-chat/protocol';
 import { AppError } from '../errors.js';
-import type { Message } from '../protocol/frames.js';
 import type {
   BeginRegenerate,
   BeginResult,

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LiveFrame, Message } from '../../src/protocol/frames.js';
+import type { LiveFrame, Message } from '@ai-chat/protocol';
 import type { ChatStore, LiveEnvelope } from '../../src/store/chat-store.js';
 import { EmbeddedChatStore } from '../../src/store/embedded-store.js';
 import { RedisChatStore } from '../../src/store/redis-store.js';

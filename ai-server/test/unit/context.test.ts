@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import type { Message } from '@ai-chat/protocol';
 import { buildContext } from '../../src/chat/context.js';
-import type { Message } from '../../src/protocol/frames.js';
 
 let n = 0;
 const msg = (role: Message['role'], text: string, status: Message['status'] = 'complete'): Message => ({

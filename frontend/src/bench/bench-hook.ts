@@ -7,7 +7,7 @@ import { flushSync } from 'react-dom';
 import { preloadMarkdown } from '../components/ChatPanel/Markdown';
 import type { ChatSession } from '../lib/chat-session';
 import { flushFrames } from '../lib/frame-scheduler';
-import type { WireMessage } from '../lib/protocol';
+import type { Message as WireMessage } from '@ai-chat/protocol';
 import { renderStats } from '../lib/render-stats';
 
 export interface BenchResult {

@@ -6,7 +6,7 @@
 import { ChatSocket, type ChatSocketOptions } from './chat-socket';
 import { canRetry, chatReducer, initialChatState, isBusy, type ChatAction, type ChatState } from './chat-state';
 import { loadChatId, randomId, saveNewChatId } from './ids';
-import { codePointLength, type ServerFrame } from './protocol';
+import { codePointLength, type ServerFrame } from '@ai-chat/protocol';
 import { createStore, type Store } from './store';
 
 /** Until the first `welcome` says otherwise (the server's default `MAX_MESSAGE_CHARS`). */

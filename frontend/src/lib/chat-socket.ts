@@ -14,6 +14,8 @@
  *        └───────────── failure ───────────────────────┘     └── browser offline ──► offline ──online──► attempt
  *
  * "open" means the server answered `hello` with `welcome`, not only that the socket opened.
+ * Every frame received is validated with the protocol's schemas; one that fails them is
+ * logged and ignored.
  *
  * The backoff step grows with every failure and goes back to the first window only once
  * a connection stayed open for a while (`stableAfterMs`), not at every `welcome`: a
@@ -23,18 +25,18 @@
  * (try again later) waits at least `TRY_AGAIN_LATER_STEP`'s window, and 1009 (frame too
  * big) fails the message that caused it as `too_long` instead of sending it again.
  */
-import { backoffDelay, BACKOFF_MAX_MS, BACKOFF_MIN_MS } from './backoff';
 import {
   PROTOCOL_VERSION,
   codePointLength,
-  parseServerFrame,
-  utf8ByteLength,
+  decodeServerFrame,
   type ClientFrame,
   type ErrorFrame,
   type IdempotentFrame,
   type ServerFrame,
   type WelcomeFrame,
-} from './protocol';
+} from '@ai-chat/protocol';
+import { backoffDelay, BACKOFF_MAX_MS, BACKOFF_MIN_MS } from './backoff';
+import { utf8ByteLength } from './protocol';
 
 export type ConnectionState = 'connecting' | 'open' | 'reconnecting' | 'offline';
 
@@ -311,8 +313,13 @@ export class ChatSocket {
   }
 
   private receive(data: unknown): void {
-    const frame = parseServerFrame(data);
-    if (!frame) return;
+    const decoded = decodeServerFrame(data);
+    if (!decoded.ok) {
+      // A frame of a newer server, or a broken one: never acted on.
+      console.warn(`chat socket: ignored a frame from the server (${decoded.reason})`);
+      return;
+    }
+    const frame = decoded.value;
     switch (frame.type) {
       case 'welcome':
         this.onWelcome(frame);

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { canRetry, chatReducer, initialChatState, isBusy, type ChatAction, type ChatState } from './chat-state';
-import type { ChatFrame, WireMessage, WireTurn } from './protocol';
+import type { Message as WireMessage, Turn as WireTurn } from '@ai-chat/protocol';
+import type { ChatFrame } from './protocol';
 
 const CHAT = 'chat-0123456789abcdef';
 

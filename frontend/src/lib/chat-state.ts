@@ -15,7 +15,8 @@
  *
  * No I/O here: the session (chat-session.ts) feeds frames in and reads `resync`.
  */
-import type { ChatFrame, ErrorFrame, FinishReason, MessageStatus, WireMessage } from './protocol';
+import type { ErrorCode, ErrorFrame, FinishReason, MessageStatus, Message as WireMessage } from '@ai-chat/protocol';
+import type { ChatFrame } from './protocol';
 
 export interface ChatMessage {
   id: string;
@@ -24,7 +25,7 @@ export interface ChatMessage {
   status: MessageStatus;
   createdAt: number;
   /** The code that ended this answer, when seen live (a stored message keeps only its status). */
-  errorCode?: string;
+  errorCode?: ErrorCode;
   finishReason?: FinishReason;
 }
 
@@ -37,7 +38,7 @@ export interface StreamingTurn {
 }
 
 export interface ChatError {
-  code: string;
+  code: ErrorCode;
   retryable: boolean;
   retryAfterMs?: number;
 }

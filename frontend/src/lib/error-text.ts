@@ -1,8 +1,11 @@
+import type { ErrorCode } from '@ai-chat/protocol';
+
 /**
- * The protocol's error codes (protocol.md, "Error codes") in the words the page shows.
- * The server's `message` is for developers and in English: the page never shows it.
+ * The protocol's error codes in the words the page shows (a code without its words does
+ * not compile). The server's `message` is for developers and in English: the page never
+ * shows it.
  */
-const TEXT: Record<string, string> = {
+const TEXT: Record<ErrorCode, string> = {
   bad_request: '요청 형식이 올바르지 않습니다.',
   invalid_chat_id: '대화 식별자가 올바르지 않습니다. 새 대화를 시작해 주세요.',
   too_long: '메시지가 비어 있거나 너무 깁니다.',
@@ -16,8 +19,8 @@ const TEXT: Record<string, string> = {
   internal: '서버에서 오류가 발생했습니다.',
 };
 
-export function errorText(code: string, retryAfterMs?: number): string {
-  const base = TEXT[code] ?? `알 수 없는 오류가 발생했습니다. (${code})`;
+export function errorText(code: ErrorCode, retryAfterMs?: number): string {
+  const base = TEXT[code];
   if (retryAfterMs !== undefined && retryAfterMs > 0) {
     return `${base} (${Math.ceil(retryAfterMs / 1000)}초 후 가능)`;
   }
@@ -25,7 +28,7 @@ export function errorText(code: string, retryAfterMs?: number): string {
 }
 
 /** What the page says about an answer that did not end normally, by its stored status. */
-export function statusText(status: 'stopped' | 'interrupted' | 'error', errorCode?: string): string {
+export function statusText(status: 'stopped' | 'interrupted' | 'error', errorCode?: ErrorCode): string {
   if (status === 'stopped') return '답변을 중지했습니다.';
   if (status === 'interrupted') return errorCode ? errorText(errorCode) : '답변이 중단되었습니다.';
   return errorCode ? errorText(errorCode) : '답변을 만들지 못했습니다.';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CHAT_ID_KEY, loadChatId, randomId, saveNewChatId } from './ids';
-import { isValidChatId } from './protocol';
+import { isValidChatId } from '@ai-chat/protocol';
 
 const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 

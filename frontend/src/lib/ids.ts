@@ -1,4 +1,4 @@
-import { isValidChatId } from './protocol';
+import { isValidChatId } from '@ai-chat/protocol';
 
 /**
  * A random UUID v4 (36 characters of `[0-9a-f-]`: a valid `chatId` and `clientMsgId`).

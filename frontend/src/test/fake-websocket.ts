@@ -1,4 +1,4 @@
-import type { ServerFrame } from '../lib/protocol';
+import type { ServerFrame } from '@ai-chat/protocol';
 import type { NetworkStatus, WebSocketLike } from '../lib/chat-socket';
 
 /** A WebSocket double driven by the test: it records what the client sends and lets the test answer. */

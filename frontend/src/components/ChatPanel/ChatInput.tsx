@@ -4,7 +4,7 @@ import IconButton from '@mui/material/IconButton';
 import InputBase from '@mui/material/InputBase';
 import { useCallback, useEffect, useId, useImperativeHandle, useLayoutEffect, useMemo, useRef, useState, type Ref } from 'react';
 import { ImeEnterGuard } from '../../lib/ime-enter';
-import { codePointLength } from '../../lib/protocol';
+import { codePointLength } from '@ai-chat/protocol';
 import { colorVars } from '../../theme';
 
 export interface ChatInputHandle {

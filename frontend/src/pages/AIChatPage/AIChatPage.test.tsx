@@ -2,7 +2,7 @@ import { act, cleanup, fireEvent, render, screen, waitFor, within } from '@testi
 import { afterEach, describe, expect, it } from 'vitest';
 import { ChatSession } from '../../lib/chat-session';
 import { ChatSocket } from '../../lib/chat-socket';
-import type { ServerFrame } from '../../lib/protocol';
+import type { ServerFrame } from '@ai-chat/protocol';
 import { renderStats } from '../../lib/render-stats';
 import { fakeNetwork, fakeSockets, type FakeWebSocket } from '../../test/fake-websocket';
 import AIChatPage from './AIChatPage';

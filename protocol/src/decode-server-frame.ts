@@ -1,0 +1,26 @@
+import { faultyFields, isUnknownType } from './issues.js';
+import { serverFrameSchema, type ServerFrame } from './server-frames.js';
+
+export type ServerFrameResult = { ok: true; value: ServerFrame } | { ok: false; reason: string };
+
+/**
+ * Validates one frame a client received: a JSON text whose object matches one of the
+ * server frames. Anything else (not text, not JSON, an unknown `type`, a wrong field) is a
+ * failure with a short reason for a log: the type and the names of the wrong fields, never
+ * the frame's text.
+ */
+export function decodeServerFrame(data: unknown): ServerFrameResult {
+  if (typeof data !== 'string') return { ok: false, reason: 'not a text frame' };
+  let raw: unknown;
+  try {
+    raw = JSON.parse(data);
+  } catch {
+    return { ok: false, reason: 'not JSON' };
+  }
+  const parsed = serverFrameSchema.safeParse(raw);
+  if (parsed.success) return { ok: true, value: parsed.data };
+  const type = typeof raw === 'object' && raw !== null && 'type' in raw && typeof raw.type === 'string' ? raw.type.slice(0, 32) : undefined;
+  if (type === undefined) return { ok: false, reason: 'not an object with a string "type"' };
+  if (isUnknownType(parsed.error.issues)) return { ok: false, reason: `unknown frame type "${type}"` };
+  return { ok: false, reason: `wrong or missing fields in "${type}": ${faultyFields(parsed.error.issues)}` };
+}

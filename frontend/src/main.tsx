@@ -7,7 +7,10 @@ import App from './App';
 import { preloadMarkdown } from './components/ChatPanel/Markdown';
 import { theme } from './theme';
 
-createRoot(document.getElementById('root')!).render(
+const root = document.getElementById('root');
+if (!root) throw new Error('index.html has no #root element');
+
+createRoot(root).render(
   <StrictMode>
     <ThemeProvider theme={theme}>
       <CssBaseline />

@@ -62,7 +62,7 @@ const nextFrame = () => new Promise<void>((r) => requestAnimationFrame(() => r()
 
 function forceLayout(): void {
   const list = document.querySelector('[data-testid="message-list"]');
-  void list?.scrollHeight;
+  list?.getBoundingClientRect();
   void document.body.getBoundingClientRect();
 }
 

@@ -12,8 +12,8 @@ function setup(props: Partial<Parameters<typeof ChatInput>[0]> = {}) {
     sent.push(text);
     return true;
   });
-  render(<ChatInput onSend={onSend} onStop={() => {}} streaming={false} maxChars={8000} {...props} />);
-  const input = screen.getByTestId('chat-input') as HTMLTextAreaElement;
+  render(<ChatInput onSend={onSend} onStop={vi.fn()} streaming={false} maxChars={8000} {...props} />);
+  const input = screen.getByTestId<HTMLTextAreaElement>('chat-input');
   input.focus();
   return { input, sent, onSend };
 }
@@ -27,11 +27,19 @@ function compose(input: HTMLTextAreaElement, steps: string[]) {
   }
 }
 
-const enter = (init: Partial<KeyboardEventInit> & { keyCode?: number } = {}) => ({
+interface EnterInit {
+  key?: string;
+  /** 13, or 229 while an IME handles the key; also sent as `which`. */
+  keyCode?: number;
+  isComposing?: boolean;
+  shiftKey?: boolean;
+}
+
+const enter = ({ keyCode = 13, ...init }: EnterInit = {}) => ({
   key: 'Enter',
   code: 'Enter',
-  keyCode: 13,
-  which: 13,
+  keyCode,
+  which: keyCode,
   isComposing: false,
   ...init,
 });
@@ -89,10 +97,10 @@ describe('ChatInput: Enter, Shift+Enter', () => {
 
   it('is disabled while offline only', () => {
     setup({ disabled: true });
-    expect((screen.getByTestId('chat-input') as HTMLTextAreaElement).disabled).toBe(true);
+    expect(screen.getByTestId<HTMLTextAreaElement>('chat-input').disabled).toBe(true);
     cleanup();
     setup({ streaming: true });
-    expect((screen.getByTestId('chat-input') as HTMLTextAreaElement).disabled).toBe(false);
+    expect(screen.getByTestId<HTMLTextAreaElement>('chat-input').disabled).toBe(false);
   });
 });
 
@@ -108,11 +116,13 @@ describe('ChatInput: Korean IME, one Enter sends the whole message exactly once'
   it('Chrome order: keydown (isComposing, 229) → compositionend → keydown 13', () => {
     const { input, sent } = setup();
     compose(input, ['ㅇ', '안', '안ㄴ', '안녀', '안녕']);
-    fireEvent.keyDown(input, enter({ keyCode: 229, which: 229, isComposing: true }));
+    fireEvent.keyDown(input, enter({ keyCode: 229, isComposing: true }));
     expect(sent).toEqual([]); // never on the composing keydown: the last syllable is not committed yet
     fireEvent.compositionEnd(input, { data: '녕' });
     fireEvent.keyDown(input, enter());
-    act(() => vi.runAllTimers());
+    act(() => {
+      vi.runAllTimers();
+    });
     expect(sent).toEqual(['안녕']);
     expect(input.value).toBe('');
   });
@@ -120,10 +130,12 @@ describe('ChatInput: Korean IME, one Enter sends the whole message exactly once'
   it('Chrome order without the second keydown: still sent once, after compositionend', () => {
     const { input, sent } = setup();
     compose(input, ['안', '안녕']);
-    fireEvent.keyDown(input, enter({ key: 'Process', keyCode: 229, which: 229, isComposing: true }));
+    fireEvent.keyDown(input, enter({ key: 'Process', keyCode: 229, isComposing: true }));
     fireEvent.compositionEnd(input, { data: '녕' });
     expect(sent).toEqual([]);
-    act(() => vi.runAllTimers());
+    act(() => {
+      vi.runAllTimers();
+    });
     expect(sent).toEqual(['안녕']);
     expect(input.value).toBe('');
   });
@@ -132,8 +144,10 @@ describe('ChatInput: Korean IME, one Enter sends the whole message exactly once'
     const { input, sent } = setup();
     compose(input, ['안', '안녕', '안녕하', '안녕하세', '안녕하세요']);
     fireEvent.compositionEnd(input, { data: '요' });
-    fireEvent.keyDown(input, enter({ keyCode: 229, which: 229, isComposing: false }));
-    act(() => vi.runAllTimers());
+    fireEvent.keyDown(input, enter({ keyCode: 229, isComposing: false }));
+    act(() => {
+      vi.runAllTimers();
+    });
     expect(sent).toEqual(['안녕하세요']);
     expect(input.value).toBe('');
     // A line break the IME delivers late is dropped, not left in the emptied field.
@@ -146,9 +160,11 @@ describe('ChatInput: Korean IME, one Enter sends the whole message exactly once'
     const { input, sent } = setup();
     compose(input, ['안녕']);
     fireEvent.compositionEnd(input, { data: '녕' });
-    fireEvent.keyDown(input, enter({ keyCode: 229, which: 229 }));
+    fireEvent.keyDown(input, enter({ keyCode: 229 }));
     fireEvent.keyDown(input, enter());
-    act(() => vi.runAllTimers());
+    act(() => {
+      vi.runAllTimers();
+    });
     expect(sent).toEqual(['안녕']);
   });
 
@@ -160,10 +176,12 @@ describe('ChatInput: Korean IME, one Enter sends the whole message exactly once'
       [['좋', '좋아'], '아'],
     ] as const) {
       compose(input, [...steps]);
-      fireEvent.keyDown(input, enter({ keyCode: 229, which: 229, isComposing: true }));
+      fireEvent.keyDown(input, enter({ keyCode: 229, isComposing: true }));
       fireEvent.compositionEnd(input, { data: last });
       fireEvent.keyDown(input, enter());
-      act(() => vi.runAllTimers());
+      act(() => {
+        vi.runAllTimers();
+      });
     }
     expect(sent).toEqual(['감사', '좋아']);
   });
@@ -171,9 +189,11 @@ describe('ChatInput: Korean IME, one Enter sends the whole message exactly once'
   it('Shift+Enter while composing Korean breaks the line, no send', () => {
     const { input, sent } = setup();
     compose(input, ['안녕']);
-    fireEvent.keyDown(input, enter({ keyCode: 229, which: 229, isComposing: true, shiftKey: true }));
+    fireEvent.keyDown(input, enter({ keyCode: 229, isComposing: true, shiftKey: true }));
     fireEvent.compositionEnd(input, { data: '녕' });
-    act(() => vi.runAllTimers());
+    act(() => {
+      vi.runAllTimers();
+    });
     expect(sent).toEqual([]);
   });
 });
@@ -190,13 +210,17 @@ describe('ChatInput: Japanese and Chinese IME, the confirming Enter never sends'
   it('Chrome order (Japanese): confirm, then the next Enter sends once', () => {
     const { input, sent } = setup();
     compose(input, ['に', 'にほ', 'にほん', 'にほんご', '日本語']);
-    fireEvent.keyDown(input, enter({ keyCode: 229, which: 229, isComposing: true }));
+    fireEvent.keyDown(input, enter({ keyCode: 229, isComposing: true }));
     fireEvent.compositionEnd(input, { data: '日本語' });
-    act(() => vi.runAllTimers());
+    act(() => {
+      vi.runAllTimers();
+    });
     expect(sent).toEqual([]);
     expect(input.value).toBe('日本語');
     fireEvent.keyDown(input, enter());
-    act(() => vi.runAllTimers());
+    act(() => {
+      vi.runAllTimers();
+    });
     expect(sent).toEqual(['日本語']);
   });
 
@@ -204,8 +228,10 @@ describe('ChatInput: Japanese and Chinese IME, the confirming Enter never sends'
     const { input, sent } = setup();
     compose(input, ['か', 'かん', 'かんじ', '漢字']);
     fireEvent.compositionEnd(input, { data: '漢字' });
-    fireEvent.keyDown(input, enter({ keyCode: 229, which: 229, isComposing: false }));
-    act(() => vi.runAllTimers());
+    fireEvent.keyDown(input, enter({ keyCode: 229, isComposing: false }));
+    act(() => {
+      vi.runAllTimers();
+    });
     expect(sent).toEqual([]);
     fireEvent.keyDown(input, enter());
     expect(sent).toEqual(['漢字']);
@@ -214,15 +240,19 @@ describe('ChatInput: Japanese and Chinese IME, the confirming Enter never sends'
   it('Chinese pinyin: Enter commits the letters, does not send', () => {
     const { input, sent } = setup();
     compose(input, ['n', 'ni', 'nih', 'niha', 'nihao']);
-    fireEvent.keyDown(input, enter({ keyCode: 229, which: 229, isComposing: true }));
+    fireEvent.keyDown(input, enter({ keyCode: 229, isComposing: true }));
     fireEvent.compositionEnd(input, { data: 'nihao' });
-    act(() => vi.runAllTimers());
+    act(() => {
+      vi.runAllTimers();
+    });
     expect(sent).toEqual([]);
     // Safari order with hanzi
     compose(input, ['你好']);
     fireEvent.compositionEnd(input, { data: '你好' });
-    fireEvent.keyDown(input, enter({ keyCode: 229, which: 229 }));
-    act(() => vi.runAllTimers());
+    fireEvent.keyDown(input, enter({ keyCode: 229 }));
+    act(() => {
+      vi.runAllTimers();
+    });
     expect(sent).toEqual([]);
   });
 });
@@ -238,7 +268,7 @@ describe('ChatInput: the character counter', () => {
     expect(screen.getByTestId('char-counter').textContent).toContain('8 / 10');
     fireEvent.change(input, { target: { value: '12345678901' } });
     expect(screen.getByTestId('char-counter').textContent).toContain('11 / 10');
-    expect((screen.getByTestId('send-button') as HTMLButtonElement).disabled).toBe(true);
+    expect(screen.getByTestId<HTMLButtonElement>('send-button').disabled).toBe(true);
     fireEvent.keyDown(input, enter());
     expect(sent).toEqual([]);
   });

@@ -67,8 +67,16 @@ export function ChatInput({ onSend, onStop, streaming, waiting = false, disabled
     el.focus();
   }, []);
 
-  const guard = useMemo(() => new ImeEnterGuard(submit), [submit]);
-  useEffect(() => () => guard.dispose(), [guard]);
+  // Made in an effect (it holds `submit`, which reads refs); only event handlers use it.
+  const guard = useRef<ImeEnterGuard | null>(null);
+  useEffect(() => {
+    const g = new ImeEnterGuard(submit);
+    guard.current = g;
+    return () => {
+      g.dispose();
+      guard.current = null;
+    };
+  }, [submit]);
 
   useImperativeHandle(ref, () => ({ focus: () => inputRef.current?.focus() }), []);
 
@@ -135,13 +143,14 @@ export function ChatInput({ onSend, onStop, streaming, waiting = false, disabled
                 onStop();
                 return;
               }
-              guard.keyDown({
+              guard.current?.keyDown({
                 key: e.key,
                 code: e.code,
+                // eslint-disable-next-line @typescript-eslint/no-deprecated -- keyCode 229 is the only sign of an IME Enter in Safari
                 keyCode: e.keyCode,
                 shiftKey: e.shiftKey,
                 altKey: e.altKey,
-                isComposing: e.nativeEvent.isComposing === true,
+                isComposing: e.nativeEvent.isComposing,
                 preventDefault: () => e.preventDefault(),
               });
             }}
@@ -151,8 +160,8 @@ export function ChatInput({ onSend, onStop, streaming, waiting = false, disabled
               'aria-describedby': showCounter ? `${hintId} ${counterId}` : hintId,
               'aria-invalid': tooLong || undefined,
               enterKeyHint: 'send',
-              onCompositionStart: () => guard.compositionStart(),
-              onCompositionEnd: (e: React.CompositionEvent<HTMLTextAreaElement>) => guard.compositionEnd(e.data ?? ''),
+              onCompositionStart: () => guard.current?.compositionStart(),
+              onCompositionEnd: (e: React.CompositionEvent<HTMLTextAreaElement>) => guard.current?.compositionEnd(e.data),
             }}
             sx={{ color: 'text.primary', fontSize: '0.95rem', lineHeight: 1.5, py: '6px' }}
           />

@@ -35,7 +35,7 @@ export function CodeBlock({ language, code }: { language: string; code: string }
         <span>{language || 'code'}</span>
         <IconButton
           size="small"
-          onClick={onCopy}
+          onClick={() => void onCopy()}
           aria-label={copied ? '복사했습니다' : '코드 복사'}
           title="코드 복사"
           data-testid="copy-code-button"

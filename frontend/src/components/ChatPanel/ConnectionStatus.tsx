@@ -1,5 +1,5 @@
 import Chip from '@mui/material/Chip';
-import { useEffect, useState } from 'react';
+import { useCallback, useSyncExternalStore } from 'react';
 import type { ConnectionSnapshot } from '../../lib/chat-socket';
 import { useChatSession, useConnection } from '../../lib/use-chat';
 import { colorVars } from '../../theme';
@@ -7,16 +7,21 @@ import { colorVars } from '../../theme';
 const selectState = (c: ConnectionSnapshot) => c.state;
 const selectRetryAt = (c: ConnectionSnapshot) => c.retryAt;
 
-/** Seconds left until `at`, ticking once a second while there is a countdown. */
+/** Seconds left until `at`, read from the clock every 250 ms while there is a countdown. */
 function useSecondsUntil(at: number | null): number | null {
-  const [now, setNow] = useState(() => Date.now());
-  useEffect(() => {
-    if (at === null) return;
-    setNow(Date.now());
-    const t = setInterval(() => setNow(Date.now()), 250);
-    return () => clearInterval(t);
-  }, [at]);
-  return at === null ? null : Math.max(0, Math.ceil((at - now) / 1000));
+  const subscribe = useCallback(
+    (onTick: () => void) => {
+      if (at === null) return noop;
+      const t = setInterval(onTick, 250);
+      return () => clearInterval(t);
+    },
+    [at],
+  );
+  return useSyncExternalStore(subscribe, () => (at === null ? null : Math.max(0, Math.ceil((at - Date.now()) / 1000))));
+}
+
+function noop(): void {
+  // Nothing to stop: there is no countdown.
 }
 
 export function connectionLabel(state: ConnectionSnapshot['state'], seconds: number | null): string {

@@ -35,6 +35,7 @@ const selectNotice = (s: ChatState) => s.notice;
  * bubble. Reads the turn's id, never its text: a delta does not render this list.
  */
 export function MessageList({ ref }: { ref?: Ref<MessageListHandle> }) {
+  // eslint-disable-next-line react-hooks/immutability -- counting renders is the point; only benchmark and test builds have it
   if (__RENDER_STATS__) renderStats.lists++;
   const session = useChatSession();
   const messages = useChatState(selectMessages);

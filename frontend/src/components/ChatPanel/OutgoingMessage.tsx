@@ -1,7 +1,7 @@
 import CloseIcon from '@mui/icons-material/Close';
 import RefreshIcon from '@mui/icons-material/Refresh';
 import Button from '@mui/material/Button';
-import { memo, useEffect, useState } from 'react';
+import { memo, useCallback, useSyncExternalStore } from 'react';
 import { canRetry, type OutgoingMessage as Outgoing } from '../../lib/chat-state';
 import { errorText } from '../../lib/error-text';
 
@@ -15,14 +15,19 @@ export interface OutgoingMessageProps {
 
 /** True once `at` (ms since epoch) has passed; renders again then. */
 function useReached(at: number | undefined): boolean {
-  const [, setTick] = useState(0);
-  const reached = at === undefined || Date.now() >= at;
-  useEffect(() => {
-    if (reached || at === undefined) return;
-    const t = setTimeout(() => setTick((n) => n + 1), Math.max(0, at - Date.now()) + 20);
-    return () => clearTimeout(t);
-  }, [at, reached]);
-  return reached;
+  const subscribe = useCallback(
+    (onReached: () => void) => {
+      if (at === undefined) return noop;
+      const t = setTimeout(onReached, Math.max(0, at - Date.now()) + 20);
+      return () => clearTimeout(t);
+    },
+    [at],
+  );
+  return useSyncExternalStore(subscribe, () => at === undefined || Date.now() >= at);
+}
+
+function noop(): void {
+  // Nothing to stop: there is no time to wait for.
 }
 
 /**
@@ -33,7 +38,8 @@ function useReached(at: number | undefined): boolean {
  * request shows only when it was refused.
  */
 export const OutgoingMessage = memo(function OutgoingMessage({ message, busy, onRetry, onDismiss }: OutgoingMessageProps) {
-  const failed = message.error !== null;
+  const error = message.error;
+  const failed = error !== null;
   const waited = useReached(message.retryAt);
   if (message.kind === 'regenerate' && !failed) return null;
   // Already in the conversation (stored before a reconnect): hidden until its ack.
@@ -41,9 +47,9 @@ export const OutgoingMessage = memo(function OutgoingMessage({ message, busy, on
   const actions = failed ? (
     <div className="msg__meta" role="alert">
       <span className="msg__status msg__status--error" data-testid="message-status">
-        {message.superseded ? '보내지 못한 메시지입니다.' : errorText(message.error!.code, message.error!.retryAfterMs)}
+        {message.superseded ? '보내지 못한 메시지입니다.' : errorText(error.code, error.retryAfterMs)}
       </span>
-      {message.error!.retryable && !message.superseded ? (
+      {error.retryable && !message.superseded ? (
         <Button
           size="small"
           variant="outlined"

@@ -10,6 +10,7 @@ import { Markdown } from './Markdown';
  * thousand: the list does not render for it.
  */
 export function StreamingMessage({ turnId }: { turnId: string | null }) {
+  // eslint-disable-next-line react-hooks/immutability -- counting renders is the point; only benchmark and test builds have it
   if (__RENDER_STATS__) renderStats.streaming++;
   const { store } = useChatSession();
   const [text, setText] = useState(() => store.getState().turn?.text ?? '');
@@ -17,10 +18,11 @@ export function StreamingMessage({ turnId }: { turnId: string | null }) {
   useEffect(() => {
     const key = {};
     let last = store.getState().turn?.text ?? '';
-    setText(last);
+    // Text that arrived between the first render and this subscription shows at the next frame.
+    scheduleFrame(key, () => setText(last));
     const unsubscribe = store.subscribe(() => {
       const turn = store.getState().turn;
-      if (!turn || turn.turnId !== turnId || turn.text === last) return;
+      if (turn?.turnId !== turnId || turn.text === last) return;
       last = turn.text;
       scheduleFrame(key, () => setText(last));
     });

@@ -22,7 +22,7 @@ async function setup(model = 'gemini-2.5-flash', { welcome = true }: { welcome?:
   const ws = sockets.last();
   if (welcome) act(() => ws.handshake(model));
   const server = (frame: ServerFrame) => act(() => ws.receive(frame));
-  const input = screen.getByTestId('chat-input') as HTMLTextAreaElement;
+  const input = screen.getByTestId<HTMLTextAreaElement>('chat-input');
   const type = (text: string) => {
     fireEvent.change(input, { target: { value: text } });
     fireEvent.keyDown(input, { key: 'Enter', code: 'Enter', keyCode: 13 });
@@ -36,7 +36,7 @@ function lastSent(ws: FakeWebSocket, type: string): Record<string, unknown> {
   return f;
 }
 
-const bubbles = () => screen.queryAllByTestId('message').map((el) => [el.dataset.role, el.dataset.status, el.textContent?.trim()]);
+const bubbles = () => screen.queryAllByTestId('message').map((el) => [el.dataset.role, el.dataset.status, el.textContent.trim()]);
 
 describe('AIChatPage', () => {
   afterEach(cleanup);
@@ -137,7 +137,7 @@ describe('AIChatPage', () => {
     expect(bubble.dataset.status).toBe('failed');
     expect(bubble.textContent).toContain('메시지를 너무 자주 보냈습니다');
     // Not before the server's retryAfterMs.
-    const retry = within(bubble).getByTestId('retry-button') as HTMLButtonElement;
+    const retry = within(bubble).getByTestId<HTMLButtonElement>('retry-button');
     expect(retry.disabled).toBe(true);
     await waitFor(() => expect(retry.disabled).toBe(false), { timeout: 2000 });
     fireEvent.click(retry);
@@ -165,7 +165,7 @@ describe('AIChatPage', () => {
     expect(screen.getByTestId('connection-status').dataset.state).toBe('reconnecting');
     expect(screen.getByTestId('connection-status').textContent).toMatch(/재연결 중/);
     // The input stays usable while reconnecting (disabled only offline).
-    expect((screen.getByTestId('chat-input') as HTMLTextAreaElement).disabled).toBe(false);
+    expect(screen.getByTestId<HTMLTextAreaElement>('chat-input').disabled).toBe(false);
     // random() = 0: the first retry comes after 0.5 s.
     await waitFor(() => expect(sockets.all).toHaveLength(2), { timeout: 3000 });
     const ws2 = sockets.last();
@@ -203,7 +203,7 @@ describe('AIChatPage', () => {
     act(() => ws2.handshake());
     expect(ws2.types()).toEqual(['hello', 'join']);
     expect(session.socket.pending()).toEqual([]);
-    expect((screen.getByTestId('chat-input') as HTMLTextAreaElement).disabled).toBe(false);
+    expect(screen.getByTestId<HTMLTextAreaElement>('chat-input').disabled).toBe(false);
     type('다음');
     expect(lastSent(ws2, 'send')).toMatchObject({ text: '다음' });
   });
@@ -272,9 +272,9 @@ describe('AIChatPage', () => {
       truncated: false,
     });
     const failedFirst = () => screen.getAllByTestId('message').find((el) => el.dataset.status === 'failed')!;
-    expect((within(failedFirst()).getByTestId('retry-button') as HTMLButtonElement).disabled).toBe(true);
+    expect(within(failedFirst()).getByTestId<HTMLButtonElement>('retry-button').disabled).toBe(true);
     server({ type: 'done', chatId: CHAT, turnId: 't0', messageId: 'm0', reply: 'done', finishReason: 'stop' });
-    expect((within(failedFirst()).getByTestId('retry-button') as HTMLButtonElement).disabled).toBe(false);
+    expect(within(failedFirst()).getByTestId<HTMLButtonElement>('retry-button').disabled).toBe(false);
     // The user sends something else instead: "first" can no longer be sent after it.
     type('second');
     const second = lastSent(ws, 'send');

@@ -38,6 +38,11 @@ describe('decodeServerFrame', () => {
     expect(decodeServerFrame(JSON.stringify(frame))).toEqual({ ok: true, value: frame });
   });
 
+  it('keeps an error with a code it does not know (a newer server), as internal', () => {
+    const frame = { type: 'error', code: 'a_newer_code', message: 'x', retryable: false, chatId: CHAT };
+    expect(decodeServerFrame(JSON.stringify(frame))).toEqual({ ok: true, value: { ...frame, code: 'internal' } });
+  });
+
   it('drops fields it does not know (a newer server may add some)', () => {
     const frame = { type: 'delta', chatId: CHAT, turnId: 't1', seq: 1, text: 'x' };
     expect(decodeServerFrame(JSON.stringify({ ...frame, extra: 1 }))).toEqual({ ok: true, value: frame });
@@ -61,8 +66,8 @@ describe('decodeServerFrame', () => {
     ],
     ['another protocol version', JSON.stringify({ ...frames[0], protocol: 2 }), 'wrong or missing fields in "welcome": protocol'],
     [
-      'an unknown error code',
-      JSON.stringify({ type: 'error', code: 'oops', message: 'x', retryable: false }),
+      'an error code that is not a string',
+      JSON.stringify({ type: 'error', code: 7, message: 'x', retryable: false }),
       'wrong or missing fields in "error": code',
     ],
     [

@@ -58,25 +58,29 @@ describe.skipIf(skip.browser || skip.redis)('the /chat page in Chromium, against
   let browser: Browser;
   let page: Page;
 
+  /** What has started, stopped last first; a failed start leaves only what did start. */
+  const teardown: (() => Promise<void>)[] = [];
+
   beforeAll(async () => {
     redis = await startRedisServer();
+    teardown.unshift(() => redis.stop());
     stub = await startGeminiStub();
+    teardown.unshift(() => stub.close());
     server = await startPageServer({
       REDIS_URL: redis.url,
       GEMINI_API_KEY: 'test-key',
       GEMINI_BASE_URL: stub.baseUrl,
       TURN_LEASE_MS: '2000',
     });
+    teardown.unshift(() => server.stop());
     browser = await launchBrowser({ locale: 'ko-KR' });
+    teardown.unshift(() => browser.close());
     page = await browser.newPage();
     page.on('pageerror', (err) => console.error('page error:', err));
   });
 
   afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
-    await stub?.close();
-    await redis?.stop();
+    for (const stop of teardown) await stop();
   });
 
   it('/ redirects to /chat; an unknown path shows the page’s own 404', async () => {

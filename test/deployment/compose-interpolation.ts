@@ -19,7 +19,7 @@ export interface VarRef {
 export function interpolate(text: string, env: Env, refs: VarRef[] = []): string {
   let out = '';
   for (let i = 0; i < text.length; i++) {
-    const c = text[i];
+    const c = text.charAt(i);
     if (c !== '$') {
       out += c;
       continue;

@@ -5,13 +5,19 @@ export function keyValues(node: Json | undefined): Map<string, string | undefine
   const map = new Map<string, string | undefined>();
   if (Array.isArray(node)) {
     for (const item of node) {
-      const s = String(item);
+      const s = scalar(item);
       const eq = s.indexOf('=');
       if (eq < 0) map.set(s, undefined);
       else map.set(s.slice(0, eq), s.slice(eq + 1));
     }
   } else if (isObj(node)) {
-    for (const [k, v] of Object.entries(node)) map.set(k, v === null ? undefined : String(v));
+    for (const [k, v] of Object.entries(node)) map.set(k, v === null ? undefined : scalar(v));
   }
   return map;
+}
+
+/** An entry's text; a list or a map is not a valid entry. */
+function scalar(value: Json): string {
+  if (typeof value === 'object' && value !== null) throw new Error(`not a scalar: ${JSON.stringify(value)}`);
+  return String(value);
 }

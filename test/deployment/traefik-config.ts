@@ -4,15 +4,15 @@
  */
 import { isObj, type Json, type Obj } from './json.js';
 
-export type Schema = { [key: string]: unknown };
+export type Schema = Record<string, unknown>;
 
 function deref(schema: Schema, root: Schema): Schema {
   let s = schema;
   for (let guard = 0; typeof s.$ref === 'string' && guard < 50; guard++) {
-    const path = (s.$ref as string).replace(/^#\//, '').split('/');
+    const path = s.$ref.replace(/^#\//, '').split('/');
     let node: unknown = root;
     for (const p of path) node = (node as Schema)[p];
-    if (!node) throw new Error(`unresolved $ref ${String(s.$ref)}`);
+    if (!node) throw new Error(`unresolved $ref ${s.$ref}`);
     s = node as Schema;
   }
   return s;
@@ -33,7 +33,7 @@ function childSchema(schema: Schema, root: Schema, segment: string): { key: stri
       if (found) return found;
     }
   }
-  if (isObj(s.additionalProperties as Json)) return { key: segment, schema: s.additionalProperties as Schema };
+  if (isObj(s.additionalProperties)) return { key: segment, schema: s.additionalProperties };
   const patterns = s.patternProperties as Record<string, Schema> | undefined;
   for (const [re, ps] of Object.entries(patterns ?? {})) {
     if (new RegExp(re).test(segment)) return { key: segment, schema: ps };

@@ -311,6 +311,13 @@ function textOf(parts: unknown): string {
     .join('');
 }
 
+/** One content of a request as its role and text; anything malformed reads as empty. */
+function flatContent(content: unknown): { role: string; text: string } {
+  if (content === null || typeof content !== 'object') return { role: '', text: '' };
+  const { role, parts } = content as { role?: unknown; parts?: unknown };
+  return { role: typeof role === 'string' ? role : '', text: textOf(parts) };
+}
+
 /** `echo: <text>` in pieces of three words, concatenating back to exactly that string. */
 export function echoPieces(lastUserText: string): string[] {
   const full = `echo: ${lastUserText}`;
@@ -332,7 +339,10 @@ function sleep(ms: number): Promise<void> {
 /** Finish reasons the API sends together with the last text; the others come in an event of their own. */
 const INLINE_FINISH = new Set(['STOP', 'MAX_TOKENS']);
 
-type Part = { text: string; thought?: boolean };
+interface Part {
+  text: string;
+  thought?: boolean;
+}
 
 /** The candidate events of a streamed answer: thoughts, pieces, then the finish (if any). */
 function answerEvents(pieces: string[], finishReason: string | undefined, thoughts: string[] = []): Record<string, unknown>[] {
@@ -389,10 +399,8 @@ export async function startGeminiStub(options: GeminiStubOptions = {}): Promise<
     const match = req.method === 'POST' ? PATH_RE.exec(pathname) : null;
     const model = match?.[1] === undefined ? undefined : decodeURIComponent(match[1]);
     const header = req.headers['x-goog-api-key'];
-    const contents = (Array.isArray(body?.contents) ? body.contents : []).map((c) => ({
-      role: String(c?.role ?? ''),
-      text: textOf(c?.parts),
-    }));
+    // The body is the client's JSON: its contents are read as they came, not as typed.
+    const contents = (Array.isArray(body?.contents) ? (body.contents as unknown[]) : []).map(flatContent);
 
     let settle!: (outcome: GeminiStubOutcome) => void;
     const record: GeminiStubRequest = {
@@ -438,10 +446,11 @@ export async function startGeminiStub(options: GeminiStubOptions = {}): Promise<
     };
 
     if (!match) {
-      return sendJson(404, geminiErrorBody(404, { message: `Method not found: ${req.method ?? ''} ${pathname}` }));
+      sendJson(404, geminiErrorBody(404, { message: `Method not found: ${req.method ?? ''} ${pathname}` }));
+      return;
     }
     if (options.requireApiKey !== undefined && record.apiKey !== options.requireApiKey) {
-      return sendJson(
+      sendJson(
         400,
         geminiErrorBody(400, {
           message: 'API key not valid. Please pass a valid API key.',
@@ -455,9 +464,11 @@ export async function startGeminiStub(options: GeminiStubOptions = {}): Promise<
           ],
         }),
       );
+      return;
     }
     if (body === undefined) {
-      return sendJson(400, geminiErrorBody(400, { message: 'Invalid JSON payload received.' }));
+      sendJson(400, geminiErrorBody(400, { message: 'Invalid JSON payload received.' }));
+      return;
     }
 
     const scenario = queue.shift() ?? (typeof scenarioSource === 'function' ? scenarioSource(record) : scenarioSource);
@@ -467,7 +478,8 @@ export async function startGeminiStub(options: GeminiStubOptions = {}): Promise<
 
     if (scenario.kind === 'http-error') {
       const json = geminiErrorBody(scenario.status, { message: scenario.message, retryDelay: scenario.retryDelay, model });
-      return sendJson(scenario.status, json, scenario.asText);
+      sendJson(scenario.status, json, scenario.asText);
+      return;
     }
 
     res.writeHead(200, { 'content-type': 'text/event-stream', 'content-disposition': 'attachment', 'cache-control': 'no-cache' });

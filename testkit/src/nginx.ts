@@ -22,14 +22,14 @@ export interface NginxHandle {
  */
 export async function startNginx(
   site: (where: { port: number; dir: string }) => string,
-  prepare: (dir: string) => void = () => {},
+  prepare?: (dir: string) => void,
 ): Promise<NginxHandle> {
   const binary = requireBinary('nginx');
   const dir = mkdtempSync(join(tmpdir(), 'nginx-'));
   chmodSync(dir, 0o755); // workers may run as another user when the tests run as root
   const port = await freePort();
   mkdirSync(join(dir, 'tmp'));
-  prepare(dir);
+  prepare?.(dir);
   writeFileSync(join(dir, 'site.conf'), site({ port, dir }));
   const temp = ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((t) => `${t}_temp_path ${join(dir, 'tmp', t)};`).join('\n  ');
   const mime = existsSync('/etc/nginx/mime.types') ? 'include /etc/nginx/mime.types;' : '';

@@ -20,8 +20,8 @@ export interface ProcessOptions {
 export function startProcess(command: string, args: readonly string[], options: ProcessOptions = {}): ManagedProcess {
   const child = spawn(command, args, { env: options.env ?? process.env, cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
   const exited = new Promise<number | null>((resolve) => {
     child.once('error', (err) => {
       out += `${String(err)}\n`;

@@ -100,7 +100,8 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
  */
 export async function sharedRedis(): Promise<{ url: string; stop(): Promise<void> } | null> {
   if (skip.redis) return null;
-  if (process.env.REDIS_URL) return { url: process.env.REDIS_URL, stop: async () => {} };
+  // An outside Redis is not this suite's to stop.
+  if (process.env.REDIS_URL) return { url: process.env.REDIS_URL, stop: () => Promise.resolve() };
   const container = await tryContainer();
   if (container) return container;
   return startRedisServer();
@@ -112,7 +113,12 @@ async function tryContainer(): Promise<{ url: string; stop(): Promise<void> } | 
   try {
     const { RedisContainer } = await import('@testcontainers/redis');
     const c = await new RedisContainer('redis:7-alpine').start();
-    return { url: c.getConnectionUrl(), stop: async () => void (await c.stop()) };
+    return {
+      url: c.getConnectionUrl(),
+      stop: async () => {
+        await c.stop();
+      },
+    };
   } catch {
     return null;
   }

@@ -39,7 +39,7 @@ export async function startReplica(env: Record<string, string | undefined>, port
   if (!existsSync(SERVER_ENTRY)) throw new Error(`${SERVER_ENTRY} is missing: npm run build -w ai-server`);
   const p = port ?? (await freePort());
   const httpUrl = `http://127.0.0.1:${p}`;
-  const fullEnv: NodeJS.ProcessEnv = {
+  const minimal: NodeJS.ProcessEnv = {
     PATH: process.env.PATH,
     HOME: process.env.HOME,
     PORT: String(p),
@@ -47,10 +47,9 @@ export async function startReplica(env: Record<string, string | undefined>, port
     LOG_LEVEL: 'info',
     STATIC_DIR: '',
   };
-  for (const [k, v] of Object.entries(env)) {
-    if (v === undefined) delete fullEnv[k];
-    else fullEnv[k] = v;
-  }
+  const fullEnv: NodeJS.ProcessEnv = Object.fromEntries(
+    Object.entries({ ...minimal, ...env }).filter(([, v]) => v !== undefined),
+  );
   const launch = () =>
     startAndWait(process.execPath, [SERVER_ENTRY], {
       cwd: REPO_ROOT,

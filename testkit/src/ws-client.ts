@@ -1,8 +1,8 @@
-import WebSocket from 'ws';
+import WebSocket, { type RawData } from 'ws';
 
 // Frames are checked field by field in the tests; `any` keeps the assertions readable.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type Frame = { type?: string; [key: string]: any };
+export interface Frame { type?: string; [key: string]: any }
 
 /**
  * A real `ws` client that records every frame, so tests can wait for one by type and
@@ -17,7 +17,7 @@ export class TestClient {
   private constructor(readonly ws: WebSocket) {
     ws.on('message', (data, isBinary) => {
       if (isBinary) return;
-      const frame = JSON.parse(data.toString()) as Frame;
+      const frame = JSON.parse(messageText(data)) as Frame;
       this.frames.push(frame);
       const index = this.frames.length - 1;
       this.waiters = this.waiters.filter((w) => {
@@ -90,6 +90,12 @@ export class TestClient {
   close(): void {
     this.ws.close();
   }
+}
+
+/** The text of a message as `ws` delivers it: one buffer, or its fragments. */
+export function messageText(data: RawData): string {
+  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
+  return (Buffer.isBuffer(data) ? data : Buffer.from(data)).toString('utf8');
 }
 
 /** Waits `ms` milliseconds. */

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
-import { TestClient } from '../src/ws-client.js';
+import { messageText, TestClient } from '../src/ws-client.js';
 
 describe('TestClient', () => {
   let wss: WebSocketServer;
@@ -12,7 +12,7 @@ describe('TestClient', () => {
     // Echoes each frame's `reply` list back, one frame each; `close` closes with 4000.
     wss.on('connection', (ws) =>
       ws.on('message', (data) => {
-        const msg = JSON.parse(data.toString()) as { reply?: unknown[]; close?: boolean };
+        const msg = JSON.parse(messageText(data)) as { reply?: unknown[]; close?: boolean };
         for (const f of msg.reply ?? []) ws.send(JSON.stringify(f));
         if (msg.close) ws.close(4000);
       }),

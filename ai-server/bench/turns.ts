@@ -67,7 +67,10 @@ const SERVER_ENV = {
 
 // ---- small utilities ----------------------------------------------------------------
 
-type Frame = { type?: string; [key: string]: unknown };
+interface Frame {
+  type?: string;
+  [key: string]: unknown;
+}
 
 const now = () => performance.now();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -90,14 +93,18 @@ function fail(message: string): void {
 
 /** A `ws` socket that hands every text frame, with its arrival time, to one handler. */
 class BenchSocket {
-  onFrame: (frame: Frame, at: number) => void = () => {};
+  onFrame: (frame: Frame, at: number) => void = () => undefined;
   closed = false;
 
   private constructor(readonly ws: WebSocket) {
     ws.on('message', (data, isBinary) => {
       const at = now();
-      if (isBinary) return fail('a binary frame arrived');
-      this.onFrame(JSON.parse(data.toString()) as Frame, at);
+      if (isBinary) {
+        fail('a binary frame arrived');
+        return;
+      }
+      // With the default binaryType ('nodebuffer') a text message arrives as one Buffer.
+      this.onFrame(JSON.parse((data as Buffer).toString('utf8')) as Frame, at);
     });
     ws.on('close', () => (this.closed = true));
     ws.on('error', () => undefined);
@@ -107,8 +114,14 @@ class BenchSocket {
     const ws = new WebSocket(url, { perMessageDeflate: false });
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new BenchFailure(`socket to ${url} did not open`)), 5000);
-      ws.once('open', () => (clearTimeout(timer), resolve()));
-      ws.once('error', (e) => (clearTimeout(timer), reject(e)));
+      ws.once('open', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      ws.once('error', (e) => {
+        clearTimeout(timer);
+        reject(e);
+      });
     });
     const s = new BenchSocket(ws);
     await s.request({ type: 'hello', protocol: 1 }, 'welcome');
@@ -126,7 +139,7 @@ class BenchSocket {
       this.onFrame = (f) => {
         if (f.type !== type) return;
         clearTimeout(timer);
-        this.onFrame = () => {};
+        this.onFrame = () => undefined;
         resolve(f);
       };
       this.send(frame);
@@ -172,36 +185,35 @@ function runTurn(sock: BenchSocket, chatId: string, label: string): Promise<Turn
       if (err) reject(err);
       else resolve(result!);
     };
-    sock.onFrame = (f, at) => {
-      if (f.chatId !== chatId) return finish(new BenchFailure(`${label}: frame of another chat: ${JSON.stringify(f).slice(0, 200)}`));
+    /** Takes one frame of the turn; returns what is wrong with it, or null. */
+    const take = (f: Frame, at: number): string | null => {
+      if (f.chatId !== chatId) return `frame of another chat: ${JSON.stringify(f).slice(0, 200)}`;
       switch (f.type) {
         case 'ack':
-          if (f.clientMsgId !== clientMsgId || f.duplicate !== false || messageId !== null) {
-            return finish(new BenchFailure(`${label}: unexpected ack ${JSON.stringify(f)}`));
-          }
+          if (f.clientMsgId !== clientMsgId || f.duplicate !== false || messageId !== null) return `unexpected ack ${JSON.stringify(f)}`;
           messageId = String(f.messageId);
           ackAt = at;
-          return;
+          return null;
         case 'start':
-          if (messageId === null) return finish(new BenchFailure(`${label}: start before ack`));
-          if (f.replyTo !== messageId || turnId !== null) return finish(new BenchFailure(`${label}: unexpected start ${JSON.stringify(f)}`));
+          if (messageId === null) return 'start before ack';
+          if (f.replyTo !== messageId || turnId !== null) return `unexpected start ${JSON.stringify(f)}`;
           turnId = String(f.turnId);
-          return;
+          return null;
         case 'delta': {
-          if (f.turnId !== turnId) return finish(new BenchFailure(`${label}: delta of turn ${String(f.turnId)} before/without its start`));
+          if (f.turnId !== turnId) return `delta of turn ${String(f.turnId)} before/without its start`;
           const seq = Number(f.seq);
-          if (seq !== deltas.length + 1) return finish(new BenchFailure(`${label}: delta seq ${seq} after ${deltas.length} (lost or reordered frame)`));
+          if (seq !== deltas.length + 1) return `delta seq ${seq} after ${deltas.length} (lost or reordered frame)`;
           if (deltas.length === 0) firstAt = at;
           deltas.push({ seq, text: String(f.text), at });
           reply += String(f.text);
-          return;
+          return null;
         }
         case 'done':
-          if (f.turnId !== turnId) return finish(new BenchFailure(`${label}: done of another turn`));
-          if (f.finishReason !== 'stop') return finish(new BenchFailure(`${label}: finishReason ${String(f.finishReason)}`));
-          if (f.reply !== reply) return finish(new BenchFailure(`${label}: the deltas (${reply.length} chars) do not add up to done.reply (${String(f.reply).length} chars)`));
-          if (reply !== EXPECTED_REPLY) return finish(new BenchFailure(`${label}: reply differs from what the model sent`));
-          return finish(null, {
+          if (f.turnId !== turnId) return 'done of another turn';
+          if (f.finishReason !== 'stop') return `finishReason ${String(f.finishReason)}`;
+          if (f.reply !== reply) return `the deltas (${reply.length} chars) do not add up to done.reply (${String(f.reply).length} chars)`;
+          if (reply !== EXPECTED_REPLY) return 'reply differs from what the model sent';
+          finish(null, {
             turnId: turnId!,
             sentAt,
             ackMs: ackAt - sentAt,
@@ -210,17 +222,22 @@ function runTurn(sock: BenchSocket, chatId: string, label: string): Promise<Turn
             deltas,
             busyRetries,
           });
+          return null;
         case 'error':
           if (f.code === 'busy' && messageId === null && busyRetries < MAX_BUSY_RETRIES) {
             busyRetries++;
             // Same clientMsgId again, as the protocol says; the first send time is kept.
             setTimeout(() => sock.send({ type: 'send', chatId, clientMsgId, text }), 10);
-            return;
+            return null;
           }
-          return finish(new BenchFailure(`${label}: error ${String(f.code)}: ${String(f.message)}`));
+          return `error ${String(f.code)}: ${String(f.message)}`;
         default:
-          return finish(new BenchFailure(`${label}: unexpected frame ${String(f.type)}`));
+          return `unexpected frame ${String(f.type)}`;
       }
+    };
+    sock.onFrame = (f, at) => {
+      const problem = take(f, at);
+      if (problem !== null) finish(new BenchFailure(`${label}: ${problem}`));
     };
     sentAt = now();
     sock.send({ type: 'send', chatId, clientMsgId, text });
@@ -356,7 +373,13 @@ async function runWatchers(a: TestServer, b: TestServer, watcherCount: number, t
   const chatId = newChatId();
   const producer = await BenchSocket.open(a.url);
   const watchers = await Promise.all(Array.from({ length: watcherCount }, () => BenchSocket.open(b.url)));
-  type Seen = { turnId: string; start: number; deltas: { seq: number; text: string; at: number }[]; done: number; reply: string | null };
+  interface Seen {
+    turnId: string;
+    start: number;
+    deltas: { seq: number; text: string; at: number }[];
+    done: number;
+    reply: string | null;
+  }
   const seen: Seen[][] = watchers.map(() => []);
   try {
     for (const w of watchers) {
@@ -365,25 +388,30 @@ async function runWatchers(a: TestServer, b: TestServer, watcherCount: number, t
     }
     watchers.forEach((w, i) => {
       const log = seen[i]!;
-      w.onFrame = (f, at) => {
-        if (f.chatId !== chatId) return fail(`watcher ${i}: frame of another chat`);
+      /** Takes one frame a watcher sees; returns what is wrong with it, or null. */
+      const take = (f: Frame, at: number): string | null => {
+        if (f.chatId !== chatId) return 'frame of another chat';
         const cur = log.at(-1);
         switch (f.type) {
           case 'start':
             log.push({ turnId: String(f.turnId), start: at, deltas: [], done: NaN, reply: null });
-            return;
+            return null;
           case 'delta':
-            if (!cur || cur.turnId !== f.turnId) return fail(`watcher ${i}: delta of turn ${String(f.turnId)} without its start`);
+            if (!cur || cur.turnId !== f.turnId) return `delta of turn ${String(f.turnId)} without its start`;
             cur.deltas.push({ seq: Number(f.seq), text: String(f.text), at });
-            return;
+            return null;
           case 'done':
-            if (!cur || cur.turnId !== f.turnId) return fail(`watcher ${i}: done of turn ${String(f.turnId)} without its start`);
+            if (!cur || cur.turnId !== f.turnId) return `done of turn ${String(f.turnId)} without its start`;
             cur.done = at;
             cur.reply = String(f.reply);
-            return;
+            return null;
           default:
-            return fail(`watcher ${i}: unexpected ${String(f.type)} frame: ${JSON.stringify(f).slice(0, 200)}`);
+            return `unexpected ${String(f.type)} frame: ${JSON.stringify(f).slice(0, 200)}`;
         }
+      };
+      w.onFrame = (f, at) => {
+        const problem = take(f, at);
+        if (problem !== null) fail(`watcher ${i}: ${problem}`);
       };
     });
     const t0 = now();
@@ -412,13 +440,19 @@ async function runWatchers(a: TestServer, b: TestServer, watcherCount: number, t
       produced.forEach((p, k) => {
         const w = log[k];
         if (!w) return;
-        if (w.turnId !== p.turnId) return fail(`watcher ${i} turn ${k + 1}: turnId ${w.turnId}, producer had ${p.turnId}`);
-        if (Number.isNaN(w.done)) return fail(`watcher ${i} turn ${k + 1}: no done`);
+        if (w.turnId !== p.turnId) {
+          fail(`watcher ${i} turn ${k + 1}: turnId ${w.turnId}, producer had ${p.turnId}`);
+          return;
+        }
+        if (Number.isNaN(w.done)) {
+          fail(`watcher ${i} turn ${k + 1}: no done`);
+          return;
+        }
         if (w.deltas.length !== p.deltas.length) fail(`watcher ${i} turn ${k + 1}: ${w.deltas.length} deltas, producer got ${p.deltas.length}`);
         w.deltas.forEach((d, j) => {
           const pd = p.deltas[j];
           if (d.seq !== j + 1) fail(`watcher ${i} turn ${k + 1}: delta ${j + 1} has seq ${d.seq} (out of order or lost)`);
-          if (!pd || pd.text !== d.text) fail(`watcher ${i} turn ${k + 1}: delta seq ${d.seq} differs from the producer's`);
+          if (pd?.text !== d.text) fail(`watcher ${i} turn ${k + 1}: delta seq ${d.seq} differs from the producer's`);
           else out.lag.push(d.at - pd.at);
           out.framesChecked++;
         });

@@ -6,52 +6,59 @@ import type { ClientSink } from '../../src/chat/client-sink.js';
 import { orphanOutcome, type RepairCause } from '../../src/chat/turn-recovery.js';
 import { HISTORY_FRAME_BUDGET_BYTES } from '@ai-chat/protocol';
 import { DemoProvider } from '../../src/llm/demo-provider.js';
-import type { Message } from '@ai-chat/protocol';
+import type { AckFrame, ErrorFrame, Message, ServerFrame } from '@ai-chat/protocol';
 import type { ChatStore, StoredTurn } from '../../src/store/chat-store.js';
 import { EmbeddedChatStore } from '../../src/store/embedded-store.js';
 import { RedisChatStore } from '../../src/store/redis-store.js';
 import { sharedRedis } from '@ai-chat/testkit/redis-server';
 import { newChatId, newMsgId } from '@ai-chat/testkit/replica-in-process';
-import type { Frame } from '@ai-chat/testkit/ws-client';
 
 const SERVER_ID = 'replica-here';
 const GONE = 'replica-gone';
 
+/** A server frame of one type. */
+type FrameOf<T extends ServerFrame['type']> = Extract<ServerFrame, { type: T }>;
+
 /** Records the frames a client (or a chat's channel) gets; a test waits for one by predicate. */
 class FrameLog implements ClientSink {
   readonly id = `sink-${randomBytes(4).toString('hex')}`;
-  readonly frames: Frame[] = [];
-  private waiters: { match: (f: Frame) => boolean; resolve: (f: Frame) => void }[] = [];
+  readonly frames: ServerFrame[] = [];
+  private waiters: { match: (f: ServerFrame) => boolean; resolve: (f: ServerFrame) => void }[] = [];
 
   send(frame: object): void {
-    const f = frame as Frame;
+    // Only v1 clients join here: every frame is a protocol frame.
+    const f = frame as ServerFrame;
     this.frames.push(f);
     const matched = this.waiters.filter((w) => w.match(f));
     this.waiters = this.waiters.filter((w) => !matched.includes(w));
     for (const w of matched) w.resolve(f);
   }
 
-  waitFor(type: string, predicate: (f: Frame) => boolean = () => true, timeoutMs = 10_000): Promise<Frame> {
-    const match = (f: Frame) => f.type === type && predicate(f);
+  waitFor<T extends ServerFrame['type']>(
+    type: T,
+    predicate: (f: FrameOf<T>) => boolean = () => true,
+    timeoutMs = 10_000,
+  ): Promise<FrameOf<T>> {
+    const match = (f: ServerFrame): f is FrameOf<T> => f.type === type && predicate(f as FrameOf<T>);
     const found = this.frames.find(match);
     if (found) return Promise.resolve(found);
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
-        const seen = this.frames.map((f) => (f.type === 'error' ? `error:${String(f.code)}` : f.type)).join(', ');
+        const seen = this.frames.map((f) => (f.type === 'error' ? `error:${f.code}` : f.type)).join(', ');
         reject(new Error(`no "${type}" frame within ${timeoutMs} ms; got: [${seen}]`));
       }, timeoutMs);
       this.waiters.push({
         match,
         resolve: (f) => {
           clearTimeout(timer);
-          resolve(f);
+          resolve(f as FrameOf<T>);
         },
       });
     });
   }
 
   types(): string[] {
-    return this.frames.map((f) => (f.type === 'error' ? `error:${String(f.code)}` : String(f.type)));
+    return this.frames.map((f) => (f.type === 'error' ? `error:${f.code}` : f.type));
   }
 }
 
@@ -150,12 +157,12 @@ function recoverySuite(name: string, makeStore: (leaseMs: number) => ChatStore) 
       await service.join(client, chatId);
       const history = await client.waitFor('history');
       expect(history.turn).toMatchObject({ replyTo: question.id, replaces: null, text: '' });
-      const newTurnId = history.turn.turnId as string;
+      const newTurnId = history.turn!.turnId;
       expect(newTurnId).not.toBe(oldTurnId);
 
       const done = await client.waitFor('done', (f) => f.turnId === newTurnId);
       expect(done.finishReason).toBe('stop');
-      expect(client.frames.some((f) => f.turnId === oldTurnId)).toBe(false);
+      expect(client.frames.some((f) => 'turnId' in f && f.turnId === oldTurnId)).toBe(false);
       const snap = await store.snapshot(chatId, 100);
       expect(snap.turn).toBeNull();
       expect(snap.messages).toEqual([
@@ -175,9 +182,9 @@ function recoverySuite(name: string, makeStore: (leaseMs: number) => ChatStore) 
       await service.send(client, chatId, clientMsgId, 'Never mind: what is a fence?');
       const start = await client.waitFor('start');
       expect(client.types().slice(0, 3)).toEqual(['ack', 'error:interrupted', 'start']);
-      const ack = client.frames[0]!;
+      const ack = client.frames[0] as AckFrame;
       expect(ack).toMatchObject({ chatId, clientMsgId, duplicate: false });
-      const interrupted = client.frames[1]!;
+      const interrupted = client.frames[1] as ErrorFrame;
       expect(interrupted).toMatchObject({ chatId, turnId: oldTurnId, retryable: true });
       expect(start).toMatchObject({ replyTo: ack.messageId, replaces: null });
 

@@ -6,6 +6,7 @@ import { startGeminiStub, type GeminiStub } from '@ai-chat/testkit/gemini-stub';
 import { startReplica, type ReplicaProcess } from '@ai-chat/testkit/replica';
 import { newChatId, newMsgId } from '@ai-chat/testkit/replica-in-process';
 import { TestClient } from '@ai-chat/testkit/ws-client';
+import type { AckFrame, HistoryFrame } from '@ai-chat/protocol';
 
 /**
  * The default with no Redis: `node dist/main.js` keeps chats in DATA_DIR across a clean
@@ -22,7 +23,7 @@ describe('embedded store across restarts (no REDIS_URL)', () => {
   });
   afterAll(async () => {
     await Promise.all(running.map((p) => p.crash()));
-    await stub?.close();
+    await (stub as GeminiStub | undefined)?.close(); // unset when beforeAll failed
     rmSync(dataDir, { recursive: true, force: true });
   });
 
@@ -51,7 +52,7 @@ describe('embedded store across restarts (no REDIS_URL)', () => {
   async function history(p: ReplicaProcess, chatId: string) {
     const c = await client(p);
     c.send({ type: 'join', chatId });
-    return { c, h: await c.waitFor('history', () => true, 8000) };
+    return { c, h: (await c.waitFor('history', () => true, 8000)) as HistoryFrame };
   }
 
   it('says once that it is single-process and where the data is', async () => {
@@ -102,7 +103,7 @@ describe('embedded store across restarts (no REDIS_URL)', () => {
     const c = await client(first);
     const clientMsgId = newMsgId();
     c.send({ type: 'send', chatId, clientMsgId, text: 'survive a crash' });
-    const ack = await c.waitFor('ack');
+    const ack = (await c.waitFor('ack')) as AckFrame;
     first.kill('SIGKILL');
     await first.exited;
     c.close();
@@ -131,7 +132,7 @@ describe('embedded store across restarts (no REDIS_URL)', () => {
     const first = await start();
     const c = await client(first);
     c.send({ type: 'send', chatId, clientMsgId: newMsgId(), text: 'cut me' });
-    const ack = await c.waitFor('ack');
+    const ack = (await c.waitFor('ack')) as AckFrame;
     await c.waitFor('delta');
     first.kill('SIGKILL');
     await first.exited;
@@ -154,7 +155,7 @@ describe('embedded store across restarts (no REDIS_URL)', () => {
     const third = await start();
     try {
       const { c: c3, h } = await history(third, chatId);
-      expect(h.messages.map((m: { text: string }) => m.text)).toEqual(['cut me', 'echo: cut me']);
+      expect(h.messages.map((m) => m.text)).toEqual(['cut me', 'echo: cut me']);
       expect(h.turn).toBeNull();
       c3.close();
     } finally {
@@ -168,7 +169,7 @@ describe('embedded store across restarts (no REDIS_URL)', () => {
     try {
       const err = await start().then(
         () => null,
-        (e: Error) => e,
+        (e: unknown) => e as Error, // startReplica rejects with an Error
       );
       expect(err?.message).toMatch(/the process exited \(1\) first/);
       expect(err?.message).toContain('in use by another ai-server process');

@@ -5,6 +5,7 @@ import { startReplica } from '@ai-chat/testkit/replica';
 import { skip } from '@ai-chat/testkit/skips';
 import { newChatId, newMsgId, startTestServer } from '@ai-chat/testkit/replica-in-process';
 import { sleep, TestClient } from '@ai-chat/testkit/ws-client';
+import type { HistoryFrame, StartFrame } from '@ai-chat/protocol';
 
 /** Faults with their own redis-server processes (never a shared Redis: these kill it). */
 describe.skipIf(skip.redis)('faults', () => {
@@ -15,8 +16,9 @@ describe.skipIf(skip.redis)('faults', () => {
     stub = await startGeminiStub();
   });
   afterAll(async () => {
-    await stub?.close();
-    await redis?.stop();
+    // Unset when beforeAll failed part-way.
+    await (stub as GeminiStub | undefined)?.close();
+    await (redis as RedisServerHandle | undefined)?.stop();
   });
 
   it('Redis killed: a send fails within 2 s with store_unavailable; back by itself when Redis returns', async () => {
@@ -61,8 +63,8 @@ describe.skipIf(skip.redis)('faults', () => {
       expect((await fetch(`${server.httpUrl}/readyz`)).status).toBe(200);
       const h = c.frames.length;
       c.send({ type: 'join', chatId });
-      const history = await c.waitFor('history', () => true, 5000, h);
-      expect(history.messages.map((m: { text: string }) => m.text)).toEqual(['before', 'echo: before', 'while down', 'echo: while down']);
+      const history = (await c.waitFor('history', () => true, 5000, h)) as HistoryFrame;
+      expect(history.messages.map((m) => m.text)).toEqual(['before', 'echo: before', 'while down', 'echo: while down']);
     } finally {
       await server.close();
     }
@@ -84,10 +86,10 @@ describe.skipIf(skip.redis)('faults', () => {
       await sleep(1000); // the lease (600 ms) expires
       const c2 = await server.client();
       c2.send({ type: 'join', chatId });
-      const h = await c2.waitFor('history', () => true, 8000);
+      const h = (await c2.waitFor('history', () => true, 8000)) as HistoryFrame;
       // Taken over at the join: the history shows the new turn, answered to its done.
       const turn = h.turn as { turnId: string; replyTo: string };
-      expect(turn.replyTo).toBe(h.messages[0].id);
+      expect(turn.replyTo).toBe(h.messages[0]!.id);
       const done = await c2.waitFor('done', (f) => f.turnId === turn.turnId, 8000);
       expect(done.reply).toBe('echo: q');
     } finally {
@@ -115,7 +117,7 @@ describe.skipIf(skip.redis)('faults', () => {
       // no join: the stopping socket implies nothing; a join now shows the stopped answer
       await sleep(300);
       c.send({ type: 'join', chatId });
-      const h = await c.waitFor('history');
+      const h = (await c.waitFor('history')) as HistoryFrame;
       expect(h.turn).toBeNull();
       expect(h.messages.at(-1)).toMatchObject({ role: 'model', text: 'half ', status: 'stopped' });
     } finally {
@@ -135,8 +137,8 @@ describe.skipIf(skip.redis)('faults', () => {
     try {
       const c2 = await b.client();
       c2.send({ type: 'join', chatId });
-      const h = await c2.waitFor('history');
-      expect(h.messages.map((m: { text: string }) => m.text)).toEqual(['remember me', 'echo: remember me']);
+      const h = (await c2.waitFor('history')) as HistoryFrame;
+      expect(h.messages.map((m) => m.text)).toEqual(['remember me', 'echo: remember me']);
       c2.send({ type: 'send', chatId, clientMsgId: newMsgId(), text: 'and now?' });
       await c2.waitFor('done');
       expect(stub.requests.at(-1)!.contents.map((x) => x.text)).toEqual(['remember me', 'echo: remember me', 'and now?']);
@@ -168,7 +170,7 @@ describe.skipIf(skip.redis)('faults', () => {
       try {
         const c2 = await TestClient.connect(next.url);
         c2.send({ type: 'join', chatId });
-        const h = await c2.waitFor('history');
+        const h = (await c2.waitFor('history')) as HistoryFrame;
         expect(h.turn).toBeNull();
         expect(h.messages.at(-1)).toMatchObject({ text: 'draining finished', status: 'complete' });
       } finally {
@@ -195,7 +197,7 @@ describe.skipIf(skip.redis)('faults', () => {
         await watcher.waitFor('history');
         const sender = await TestClient.connect(producer.url);
         sender.send({ type: 'send', chatId, clientMsgId: newMsgId(), text: 'q' });
-        const first = await watcher.waitFor('start');
+        const first = (await watcher.waitFor('start')) as StartFrame;
         await watcher.waitFor('delta');
         producer.kill('SIGKILL');
         const t0 = Date.now();
@@ -224,7 +226,7 @@ describe.skipIf(skip.redis)('faults', () => {
         await watcher.waitFor('history');
         const sender = await TestClient.connect(draining.url);
         sender.send({ type: 'send', chatId, clientMsgId: newMsgId(), text: 'q' });
-        const first = await watcher.waitFor('start');
+        const first = (await watcher.waitFor('start')) as StartFrame;
         await watcher.waitFor('delta');
         const t0 = Date.now();
         draining.kill('SIGTERM');
@@ -256,8 +258,8 @@ describe.skipIf(skip.redis)('faults', () => {
       try {
         const c2 = await TestClient.connect(next.url);
         c2.send({ type: 'join', chatId });
-        const h = await c2.waitFor('history');
-        expect(h.messages.map((m: { role: string }) => m.role)).toEqual(['user']);
+        const h = (await c2.waitFor('history')) as HistoryFrame;
+        expect(h.messages.map((m) => m.role)).toEqual(['user']);
         const turn = h.turn as { turnId: string };
         const done = await c2.waitFor('done', (f) => f.turnId === turn.turnId, 8000);
         expect(done).toMatchObject({ reply: 'echo: q', finishReason: 'stop' });

@@ -1,10 +1,13 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { AckFrame, DeltaFrame, DoneFrame, ErrorFrame, HistoryFrame, StartFrame } from '@ai-chat/protocol';
 import { startGeminiStub, type GeminiStub } from '@ai-chat/testkit/gemini-stub';
 import { sharedRedis } from '@ai-chat/testkit/redis-server';
 import { newChatId, newMsgId, startTestServer, type TestServer } from '@ai-chat/testkit/replica-in-process';
 import { sleep, type Frame, type TestClient } from '@ai-chat/testkit/ws-client';
 
 const redis = await sharedRedis();
+
+const isDelta = (f: Frame): f is DeltaFrame => f.type === 'delta';
 
 /** Protocol v1 end to end: real ws clients, real Redis, the real Gemini SDK against the stub. */
 describe.skipIf(!redis)('protocol v1 on Redis', () => {
@@ -20,8 +23,9 @@ describe.skipIf(!redis)('protocol v1 on Redis', () => {
     });
   });
   afterAll(async () => {
-    await server?.close();
-    await stub?.close();
+    // Unset when beforeAll failed part-way.
+    await (server as TestServer | undefined)?.close();
+    await (stub as GeminiStub | undefined)?.close();
     await redis?.stop();
   });
   beforeEach(() => stub.reset());
@@ -30,19 +34,19 @@ describe.skipIf(!redis)('protocol v1 on Redis', () => {
   async function exchange(c: TestClient, chatId: string, text: string, clientMsgId = newMsgId()) {
     const from = c.frames.length;
     c.send({ type: 'send', chatId, clientMsgId, text });
-    const ack = await c.waitFor('ack', (f) => f.clientMsgId === clientMsgId, 5000, from);
-    const start = await c.waitFor('start', (f) => f.replyTo === ack.messageId, 5000, from);
-    const end = await Promise.race([
+    const ack = (await c.waitFor('ack', (f) => f.clientMsgId === clientMsgId, 5000, from)) as AckFrame;
+    const start = (await c.waitFor('start', (f) => f.replyTo === ack.messageId, 5000, from)) as StartFrame;
+    const end = (await Promise.race([
       c.waitFor('done', (f) => f.turnId === start.turnId, 8000, from),
       c.waitFor('error', (f) => f.turnId === start.turnId, 8000, from),
-    ]);
-    return { ack, start, end, deltas: c.frames.slice(from).filter((f) => f.type === 'delta' && f.turnId === start.turnId) };
+    ])) as DoneFrame | ErrorFrame;
+    return { ack, start, end, deltas: c.frames.slice(from).filter(isDelta).filter((f) => f.turnId === start.turnId) };
   }
 
-  async function history(c: TestClient, chatId: string): Promise<Frame> {
+  async function history(c: TestClient, chatId: string): Promise<HistoryFrame> {
     const from = c.frames.length;
     c.send({ type: 'join', chatId });
-    return c.waitFor('history', (f) => f.chatId === chatId, 5000, from);
+    return (await c.waitFor('history', (f) => f.chatId === chatId, 5000, from)) as HistoryFrame;
   }
 
   it('hello gets welcome with the model and limits; another protocol version is refused', async () => {
@@ -70,7 +74,8 @@ describe.skipIf(!redis)('protocol v1 on Redis', () => {
     expect(start).toMatchObject({ chatId, replaces: null });
     expect(deltas.map((d) => d.seq)).toEqual(deltas.map((_, i) => i + 1));
     expect(end).toMatchObject({ type: 'done', finishReason: 'stop', reply: 'echo: 안녕하세요 반가워요' });
-    expect(deltas.map((d) => d.text).join('')).toBe(end.reply);
+    const reply = (end as DoneFrame).reply;
+    expect(deltas.map((d) => d.text).join('')).toBe(reply);
     const req = stub.requests[0]!;
     expect(req.apiKey).toBe('test-key');
     expect(req.systemInstruction).toBe('Be brief.');
@@ -78,7 +83,7 @@ describe.skipIf(!redis)('protocol v1 on Redis', () => {
     const after = await history(c, chatId);
     expect(after.messages).toMatchObject([
       { id: ack.messageId, role: 'user', text: '안녕하세요 반가워요', status: 'complete' },
-      { id: end.messageId, role: 'model', text: end.reply, status: 'complete' },
+      { id: end.messageId, role: 'model', text: reply, status: 'complete' },
     ]);
   });
 
@@ -119,15 +124,15 @@ describe.skipIf(!redis)('protocol v1 on Redis', () => {
     await c.waitFor('delta', (f) => f.seq === 2);
     const other = await server.client();
     other.send({ type: 'send', chatId, clientMsgId: id, text: 'once' });
-    const h = await other.waitFor('history');
+    const h = (await other.waitFor('history')) as HistoryFrame;
     stub.release();
     const done = await other.waitFor('done');
     const live = other.frames.filter((f) => f.chatId === chatId);
     expect(live.map((f) => f.type).slice(0, 2)).toEqual(['ack', 'history']);
     expect(live[0]).toMatchObject({ duplicate: true });
-    const deltas = live.filter((f) => f.type === 'delta');
-    expect(deltas.every((d) => d.seq > h.turn.seq)).toBe(true);
-    expect(h.turn.text + deltas.map((d) => d.text).join('')).toBe(done.reply);
+    const deltas = live.filter(isDelta);
+    expect(deltas.every((d) => d.seq > h.turn!.seq)).toBe(true);
+    expect(h.turn!.text + deltas.map((d) => d.text).join('')).toBe(done.reply);
     expect(stub.requests).toHaveLength(1);
   });
 
@@ -155,7 +160,7 @@ describe.skipIf(!redis)('protocol v1 on Redis', () => {
     expect(await c.waitFor('error', (f) => f.clientMsgId === second)).toMatchObject({ code: 'busy', retryable: true, chatId });
     stub.release();
     await c.waitFor('done');
-    expect((await history(c, chatId)).messages.map((m: { text: string }) => m.text)).toEqual(['one', 'held end']);
+    expect((await history(c, chatId)).messages.map((m) => m.text)).toEqual(['one', 'held end']);
     const again = await exchange(c, chatId, 'two', second);
     expect(again.ack.duplicate).toBe(false);
   });
@@ -206,7 +211,7 @@ describe.skipIf(!redis)('protocol v1 on Redis', () => {
     expect(done.messageId).not.toBe(first.end.messageId);
     expect(stub.requests.at(-1)!.contents).toEqual([{ role: 'user', text: 'question' }]);
     const h = await history(c, chatId);
-    expect(h.messages.map((m: { text: string }) => m.text)).toEqual(['question', 'another answer']);
+    expect(h.messages.map((m) => m.text)).toEqual(['question', 'another answer']);
   });
 
   it('a failed regenerate stores nothing: the old answer stays', async () => {
@@ -221,7 +226,7 @@ describe.skipIf(!redis)('protocol v1 on Redis', () => {
     expect(err.turnId).toBeTruthy();
     expect(err.messageId).toBeUndefined();
     const h = await history(c, chatId);
-    expect(h.messages.map((m: { id: string }) => m.id)).toEqual([first.ack.messageId, first.end.messageId]);
+    expect(h.messages.map((m) => m.id)).toEqual([first.ack.messageId, first.end.messageId]);
   });
 
   it('regenerate in an empty chat is a bad_request', async () => {
@@ -249,11 +254,11 @@ describe.skipIf(!redis)('protocol v1 on Redis', () => {
     expect(da.reply).toBe('one two three four');
     expect(db.reply).toBe(da.reply);
     expect(dl.reply).toBe(da.reply);
-    const seqs = (c: TestClient) => c.frames.filter((f) => f.type === 'delta').map((f) => f.seq);
+    const seqs = (c: TestClient) => c.frames.filter(isDelta).map((f) => f.seq);
     expect(seqs(a)).toEqual(seqs(b));
     const lateSeqs = seqs(late);
-    expect(lateSeqs.every((s) => (s as number) > 2)).toBe(true);
-    const lateText = (h.turn as { text: string }).text + late.frames.filter((f) => f.type === 'delta').map((f) => f.text).join('');
+    expect(lateSeqs.every((s) => s > 2)).toBe(true);
+    const lateText = h.turn!.text + late.frames.filter(isDelta).map((f) => f.text).join('');
     expect(lateText).toBe(da.reply);
     expect(late.frames.some((f) => f.type === 'start')).toBe(false);
   });
@@ -365,7 +370,7 @@ describe.skipIf(!redis)('protocol v1 on Redis', () => {
       const done = await c.waitFor('done', () => true, 5000, from);
       expect(done.reply).toBe('echo: q');
       const h = await history(c, chatId);
-      expect(h.messages.map((m: { status: string }) => m.status)).toEqual(['complete', 'complete']);
+      expect(h.messages.map((m) => m.status)).toEqual(['complete', 'complete']);
     });
 
     it('an error inside the stream after some text → llm_unavailable with the partial text stored', async () => {
@@ -404,7 +409,8 @@ describe.skipIf(!redis)('protocol v1 on Redis', () => {
       stub.enqueue({ kind: 'text', pieces: ['0123456789'.repeat(4), '0123456789'.repeat(4)] });
       const { end } = await exchange(c, newChatId(), 'q');
       expect(end).toMatchObject({ type: 'done', finishReason: 'max_tokens' });
-      expect([...(end.reply as string)]).toHaveLength(60);
+      // Counted in code points, as the server counts characters.
+      expect(Array.from((end as DoneFrame).reply)).toHaveLength(60);
     });
   });
 

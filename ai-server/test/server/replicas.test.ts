@@ -17,9 +17,10 @@ describe.skipIf(!redis)('two replicas sharing Redis', () => {
     two = await startTestServer({ redisUrl: redis!.url, geminiBaseUrl: stub.baseUrl, keyPrefix: 'replicas:' });
   });
   afterAll(async () => {
-    await one?.close();
-    await two?.close();
-    await stub?.close();
+    // Unset when beforeAll failed part-way.
+    await (one as TestServer | undefined)?.close();
+    await (two as TestServer | undefined)?.close();
+    await (stub as GeminiStub | undefined)?.close();
     await redis?.stop();
   });
 

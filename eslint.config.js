@@ -61,5 +61,11 @@ export default defineConfig(
       '@typescript-eslint/require-await': 'off',
     },
   },
+  {
+    // The embedded store answers the asynchronous ChatStore seam from synchronous SQLite:
+    // its methods stay `async` so that every throw reaches the caller as a rejection.
+    files: ['ai-server/src/store/embedded-store.ts'],
+    rules: { '@typescript-eslint/require-await': 'off' },
+  },
   { files: ['**/*.{js,mjs,cjs}'], extends: [tseslint.configs.disableTypeChecked] },
 );

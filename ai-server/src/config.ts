@@ -35,7 +35,7 @@ const url = (protocols: string[]) =>
         return false;
       }
     },
-    { message: `must be a URL (${protocols.join(' or ')})` },
+    { error: `must be a URL (${protocols.join(' or ')})` },
   );
 
 const envSchema = z.object({
@@ -45,7 +45,7 @@ const envSchema = z.object({
   REDIS_URL: url(['redis:', 'rediss:']),
   REDIS_CLUSTER_NODES: optionalString.refine(
     (v) => v === undefined || v.split(',').every((n) => /^[^\s:]+:\d{1,5}$/.test(n.trim())),
-    { message: 'must be host:port,host:port,…' },
+    { error: 'must be host:port,host:port,…' },
   ),
   GEMINI_API_KEY: optionalString,
   GEMINI_MODEL: optionalString.transform((v) => v ?? 'gemini-2.5-flash'),

@@ -42,8 +42,8 @@ try {
   log.warn('the store does not answer yet; /readyz stays 503 until it does');
 }
 
-const address = await app.listen().catch((err: Error) => {
-  log.fatal({ err: err.message }, 'cannot listen');
+const address = await app.listen().catch((err: unknown) => {
+  log.fatal({ err: err instanceof Error ? err.message : String(err) }, 'cannot listen');
   process.exit(1);
 });
 log.info(

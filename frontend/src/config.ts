@@ -10,7 +10,7 @@
  * absolute `ws(s)://` URL, or a path resolved against the page's origin.
  */
 export function socketUrl(location: Pick<Location, 'protocol' | 'host'> = window.location): string {
-  const configured = (import.meta.env.VITE_WS_URL as string | undefined)?.trim();
+  const configured = import.meta.env.VITE_WS_URL?.trim();
   const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
   if (configured) {
     if (/^wss?:\/\//i.test(configured)) return configured;

@@ -3,7 +3,8 @@
  * and in the page's counter alike.
  */
 export function codePointLength(text: string): number {
+  const points = text[Symbol.iterator]();
   let n = 0;
-  for (const _ of text) n++;
+  while (!points.next().done) n++;
   return n;
 }

@@ -23,7 +23,7 @@ describe('limits', () => {
     // A client may write 😀 as `\ud83d\ude00`: 12 ASCII bytes for one code point.
     const text = '\\ud83d\\ude00'.repeat(100);
     const frame = `{"type":"send","chatId":"${'c'.repeat(64)}","clientMsgId":"${'m'.repeat(64)}","text":"${text}"}`;
-    expect(codePointLength(JSON.parse(frame).text)).toBe(100);
+    expect(codePointLength((JSON.parse(frame) as { text: string }).text)).toBe(100);
     expect(frame.length).toBeLessThanOrEqual(maxFrameBytes(100));
   });
 

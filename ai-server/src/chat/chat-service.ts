@@ -185,7 +185,7 @@ export class ChatService {
       () => this.recovery.onHandover(chatId),
     );
     let subs = this.subscriptions.get(sink);
-    if (!subs) this.subscriptions.set(sink, (subs = new Map()));
+    if (!subs) this.subscriptions.set(sink, (subs = new Map<string, LiveSubscription>()));
     subs.set(chatId, sub);
     try {
       await sub.open(hold);

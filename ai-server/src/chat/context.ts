@@ -16,26 +16,25 @@ function inContext(m: Message): boolean {
  */
 export function buildContext(messages: readonly Message[], replyTo: string, maxChars: number): LlmMessage[] | null {
   const end = messages.findIndex((m) => m.id === replyTo);
-  if (end < 0 || messages[end]!.role !== 'user') return null;
+  if (end < 0 || messages[end]?.role !== 'user') return null;
 
   const merged: LlmMessage[] = [];
   for (const m of messages.slice(0, end + 1)) {
     if (!inContext(m)) continue;
     const last = merged[merged.length - 1];
-    if (last && last.role === m.role) last.text = `${last.text}\n\n${m.text}`;
+    if (last?.role === m.role) last.text = `${last.text}\n\n${m.text}`;
     else merged.push({ role: m.role, text: m.text });
   }
 
   // Newest first within the budget; the message being answered always goes in.
   const out: LlmMessage[] = [];
   let chars = 0;
-  for (let i = merged.length - 1; i >= 0; i--) {
-    const m = merged[i]!;
+  for (const m of merged.toReversed()) {
     if (out.length > 0 && chars + m.text.length > maxChars) break;
     out.push(m);
     chars += m.text.length;
   }
   out.reverse();
-  while (out.length > 0 && out[0]!.role !== 'user') out.shift();
+  while (out.length > 0 && out[0]?.role !== 'user') out.shift();
   return out;
 }

@@ -79,9 +79,9 @@ export class TurnRunner {
       })
       .catch(() => null);
     const renewTimer = setInterval(() => void this.renew(), Math.max(50, Math.floor(this.settings.leaseMs / 3)));
-    let idleTimer: NodeJS.Timeout | null = null;
+    let idleTimer: NodeJS.Timeout | undefined;
     const armIdle = () => {
-      if (idleTimer) clearTimeout(idleTimer);
+      clearTimeout(idleTimer);
       idleTimer = setTimeout(() => this.abort('idle'), this.settings.llmIdleTimeoutMs);
     };
 
@@ -114,7 +114,7 @@ export class TurnRunner {
     } catch (err) {
       if (!this.abortReason || this.abortReason === 'max') failure = toTurnError(err, this.log);
     } finally {
-      if (idleTimer) clearTimeout(idleTimer);
+      clearTimeout(idleTimer);
       this.modelDone = true;
     }
     if (this.abortReason === 'idle') failure = new AppError('llm_unavailable', 'the model stopped answering');
@@ -151,6 +151,7 @@ export class TurnRunner {
   /** Adds model text within MAX_REPLY_CHARS; false once the cap is reached. */
   private take(text: string): boolean {
     const room = this.settings.maxReplyChars - this.replyChars;
+    // eslint-disable-next-line @typescript-eslint/no-misused-spread -- the protocol counts characters as code points
     const points = [...text];
     const fits = points.length <= room;
     const piece = fits ? text : points.slice(0, room).join('');

@@ -54,6 +54,7 @@ export function demoReply(contents: readonly LlmMessage[]): string {
 
 /** The first code points of the question on one line, with an ellipsis when cut. */
 function shortQuote(text: string): string {
+  // eslint-disable-next-line @typescript-eslint/no-misused-spread -- the protocol counts characters as code points
   const codePoints = [...text.replace(/\s+/g, ' ').trim()];
   if (codePoints.length <= QUOTE_MAX_CODE_POINTS) return codePoints.join('');
   return `${codePoints.slice(0, QUOTE_MAX_CODE_POINTS).join('').trimEnd()}…`;
@@ -69,10 +70,13 @@ function splitIntoPieces(text: string): string[] {
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason);
+    if (signal.aborted) {
+      reject(abortError(signal));
+      return;
+    }
     const onAbort = () => {
       clearTimeout(timer);
-      reject(signal.reason);
+      reject(abortError(signal));
     };
     const timer = setTimeout(() => {
       signal.removeEventListener('abort', onAbort);
@@ -80,4 +84,10 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
     }, ms);
     signal.addEventListener('abort', onAbort, { once: true });
   });
+}
+
+/** What an aborted wait rejects with: the signal's reason (an Error from every caller of the product). */
+function abortError(signal: AbortSignal): Error {
+  const reason: unknown = signal.reason;
+  return reason instanceof Error ? reason : new Error('aborted', { cause: reason });
 }

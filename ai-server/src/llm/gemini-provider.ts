@@ -198,8 +198,8 @@ export function parseGoogleError(message: string): GoogleErrorInfo {
   } catch {
     return {};
   }
-  for (let depth = 0; depth < 2 && isRecord(error) && typeof error['message'] === 'string'; depth++) {
-    const inner = error['message'].trim();
+  for (let depth = 0; depth < 2 && isRecord(error) && typeof error.message === 'string'; depth++) {
+    const inner = error.message.trim();
     if (!inner.startsWith('{') && !inner.startsWith('[')) break;
     try {
       const nested = unwrapError(JSON.parse(inner));
@@ -210,22 +210,22 @@ export function parseGoogleError(message: string): GoogleErrorInfo {
     }
   }
   if (!isRecord(error)) return {};
-  const details = Array.isArray(error['details']) ? error['details'].filter(isRecord) : [];
+  const details = Array.isArray(error.details) ? error.details.filter(isRecord) : [];
   const typeIs = (d: Record<string, unknown>, name: string) =>
     typeof d['@type'] === 'string' && d['@type'].endsWith(`/google.rpc.${name}`);
   const retryInfo = details.find((d) => typeIs(d, 'RetryInfo'));
   const errorInfo = details.find((d) => typeIs(d, 'ErrorInfo'));
   const info: GoogleErrorInfo = {};
-  if (typeof error['status'] === 'string' && /^[A-Z_]{1,40}$/.test(error['status'])) info.status = error['status'];
-  if (errorInfo && typeof errorInfo['reason'] === 'string') info.reason = safeToken(errorInfo['reason']);
-  const retryAfterMs = retryInfo ? parseDurationMs(retryInfo['retryDelay']) : undefined;
+  if (typeof error.status === 'string' && /^[A-Z_]{1,40}$/.test(error.status)) info.status = error.status;
+  if (errorInfo && typeof errorInfo.reason === 'string') info.reason = safeToken(errorInfo.reason);
+  const retryAfterMs = retryInfo ? parseDurationMs(retryInfo.retryDelay) : undefined;
   if (retryAfterMs !== undefined) info.retryAfterMs = retryAfterMs;
   return info;
 }
 
 function unwrapError(json: unknown): unknown {
-  const first = Array.isArray(json) ? json[0] : json;
-  return isRecord(first) ? first['error'] : undefined;
+  const first: unknown = Array.isArray(json) ? json[0] : json;
+  return isRecord(first) ? first.error : undefined;
 }
 
 /** A protobuf Duration in its JSON form (`"17s"`, `"1.5s"`) or as `{seconds, nanos}`. */
@@ -235,8 +235,8 @@ export function parseDurationMs(value: unknown): number | undefined {
     return m?.[1] === undefined ? undefined : Math.ceil(Number(m[1]) * 1000);
   }
   if (isRecord(value)) {
-    const seconds = Number(value['seconds'] ?? 0);
-    const nanos = Number(value['nanos'] ?? 0);
+    const seconds = Number(value.seconds ?? 0);
+    const nanos = Number(value.nanos ?? 0);
     if (Number.isFinite(seconds) && Number.isFinite(nanos) && seconds >= 0 && nanos >= 0) {
       return Math.ceil(seconds * 1000 + nanos / 1e6);
     }

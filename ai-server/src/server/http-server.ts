@@ -96,7 +96,7 @@ export class ChatHttpServer {
   }
 
   private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    const path = (req.url ?? '/').split('?')[0]!;
+    const path = requestPath(req);
     const refuse = (status: number, text: string) => {
       // The socket may already be unwritable (the client went away); write what we can.
       if (socket.writable) {
@@ -106,11 +106,18 @@ export class ChatHttpServer {
       }
       socket.destroy();
     };
-    if (!SOCKET_PATHS.has(path)) return refuse(404, 'Not Found');
-    if (this.draining) return refuse(503, 'Service Unavailable');
+    if (!SOCKET_PATHS.has(path)) {
+      refuse(404, 'Not Found');
+      return;
+    }
+    if (this.draining) {
+      refuse(503, 'Service Unavailable');
+      return;
+    }
     if (!originAllowed(req, this.settings)) {
       this.log.info({ origin: req.headers.origin }, 'upgrade refused: origin not allowed');
-      return refuse(403, 'Forbidden');
+      refuse(403, 'Forbidden');
+      return;
     }
     this.wss.handleUpgrade(req, socket, head, (ws) => {
       const connId = newId('c');
@@ -125,7 +132,7 @@ export class ChatHttpServer {
 
   private async onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
     try {
-      const path = (req.url ?? '/').split('?')[0]!;
+      const path = requestPath(req);
       if (path === '/healthz') {
         res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok"}');
         return;
@@ -167,4 +174,11 @@ export class ChatHttpServer {
     clearTimeout(timer);
     return ok;
   }
+}
+
+/** The request's path, without its query. */
+function requestPath(req: IncomingMessage): string {
+  const url = req.url ?? '/';
+  const query = url.indexOf('?');
+  return query < 0 ? url : url.slice(0, query);
 }

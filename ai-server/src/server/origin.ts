@@ -8,7 +8,8 @@ export interface OriginPolicy {
 
 function firstHeader(value: string | string[] | undefined): string | undefined {
   const v = Array.isArray(value) ? value[0] : value;
-  return v?.split(',')[0]?.trim() || undefined;
+  const first = v?.split(',')[0]?.trim();
+  return first === '' ? undefined : first;
 }
 
 /**
@@ -26,7 +27,7 @@ export function originAllowed(req: IncomingMessage, policy: OriginPolicy): boole
   if (!policy.production) return true;
   const host = (policy.trustProxy > 0 ? firstHeader(req.headers['x-forwarded-host']) : undefined) ?? req.headers.host;
   try {
-    return host !== undefined && new URL(origin).host === host.toLowerCase();
+    return new URL(origin).host === host?.toLowerCase();
   } catch {
     return false;
   }

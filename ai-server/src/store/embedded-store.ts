@@ -187,7 +187,7 @@ export class EmbeddedChatStore implements ChatStore {
       const chat = this.live(chatId);
       if (!chat) return { result: { messages: [], total: 0, turn: null, ev: 0 } };
       this.sql.touch.run(this.expiry(), chatId);
-      const { first, last } = this.sql.span.get(chatId)!;
+      const { first, last } = expectRow(this.sql.span.get(chatId), 'message span');
       const rows = maxMessages > 0 ? this.sql.newest.all(chatId, maxMessages) : [];
       const row = this.sql.turn.get(chatId);
       const turn: StoredTurn | null = row
@@ -275,7 +275,7 @@ export class EmbeddedChatStore implements ChatStore {
   async appendDelta(chatId: string, turnId: string, text: string): Promise<{ signal: TurnSignal; seq: number }> {
     if (this.leaseHolder(chatId) !== turnId) return { signal: 'fenced', seq: 0 };
     return this.write(chatId, () => {
-      const { seq, stop } = this.sql.nextSeq.get(chatId)!;
+      const { seq, stop } = expectRow(this.sql.nextSeq.get(chatId), 'turn');
       this.sql.addDelta.run(chatId, seq, text);
       return {
         result: { signal: stop === 1 ? 'stop' : 'ok', seq },
@@ -328,7 +328,7 @@ export class EmbeddedChatStore implements ChatStore {
     if (this.leaseHolder(chatId) !== null) return null;
     const taken = this.write(chatId, (): Step<StoredTurn | null> => {
       const row = this.live(chatId) && this.sql.turn.get(chatId);
-      if (!row || row.turn_id !== oldTurnId) return { result: null };
+      if (row?.turn_id !== oldTurnId) return { result: null };
       this.sql.claimTurn.run(turn.turnId, turn.owner, chatId);
       this.sql.clearDeltas.run(chatId);
       this.sql.touch.run(this.expiry(), chatId);
@@ -438,11 +438,11 @@ export class EmbeddedChatStore implements ChatStore {
   }
 
   private nextEv(chatId: string): number {
-    return this.sql.nextEv.get(chatId)!.ev;
+    return expectRow(this.sql.nextEv.get(chatId), 'chat').ev;
   }
 
   private appendMessage(chatId: string, message: Message): void {
-    const pos = (this.sql.span.get(chatId)!.last ?? 0) + 1;
+    const pos = (expectRow(this.sql.span.get(chatId), 'message span').last ?? 0) + 1;
     this.sql.append.run(chatId, pos, JSON.stringify(message));
     this.sql.trim.run(chatId, pos - this.options.maxMessages);
   }
@@ -502,4 +502,10 @@ export class EmbeddedChatStore implements ChatStore {
 
 function parseMessage(row: { body: string }): Message {
   return JSON.parse(row.body) as Message;
+}
+
+/** The row a statement always yields: an aggregate, or RETURNING on a row the step knows exists. */
+function expectRow<T>(row: T | undefined, what: string): T {
+  if (row === undefined) throw new Error(`the embedded store found no ${what} row`);
+  return row;
 }

@@ -1,6 +1,6 @@
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
-import type { LiveFrame, Message } from '@ai-chat/protocol';
+import type { Message } from '@ai-chat/protocol';
 import { AppError } from '../errors.js';
 import type {
   BeginRegenerate,
@@ -84,9 +84,10 @@ export class RedisChatStore implements ChatStore {
       connectTimeout: 2000,
       retryStrategy: (times) => Math.min(100 * 2 ** Math.min(times, 5), 2000),
     };
-    if (options.clusterNodes) {
+    const clusterNodes = options.clusterNodes;
+    if (clusterNodes) {
       const cluster = () =>
-        new Cluster([...options.clusterNodes!], {
+        new Cluster([...clusterNodes], {
           redisOptions: common,
           enableOfflineQueue: false,
           clusterRetryStrategy: (times) => Math.min(100 * 2 ** Math.min(times, 5), 2000),
@@ -186,13 +187,12 @@ export class RedisChatStore implements ChatStore {
 
   async snapshot(chatId: string, maxMessages: number): Promise<ChatSnapshot> {
     const [total, ev, raw, turnFlat, text, lease] = (await this.run('chatSnapshot', chatId, { maxMessages })) as [number, number, string[], string[], string, number];
-    const turnHash: Record<string, string> = {};
-    for (let i = 0; i + 1 < turnFlat.length; i += 2) turnHash[turnFlat[i]!] = turnFlat[i + 1]!;
+    const turnHash = fieldRecord(turnFlat);
     const turn: StoredTurn | null = turnHash.turnId
       ? {
           turnId: turnHash.turnId,
           replyTo: turnHash.replyTo ?? '',
-          replaces: turnHash.replaces ? turnHash.replaces : null,
+          replaces: nonEmpty(turnHash.replaces),
           text,
           seq: Number(turnHash.seq ?? 0),
           owner: turnHash.owner ?? '',
@@ -211,8 +211,9 @@ export class RedisChatStore implements ChatStore {
     try {
       for (let end = -1; chars < maxChars; end -= CONTEXT_PAGE) {
         const page = await this.client.lrange(msgsKey, end - CONTEXT_PAGE + 1, end);
-        for (let i = page.length - 1; i >= 0 && chars < maxChars; i--) {
-          const m = parseMessage(page[i]!);
+        for (const raw of page.reverse()) {
+          if (chars >= maxChars) break;
+          const m = parseMessage(raw);
           out.push(m);
           chars += m.text.length;
         }
@@ -241,16 +242,17 @@ export class RedisChatStore implements ChatStore {
     })) as [string, string?, string?];
     switch (kind) {
       case 'started':
-        return { kind, messageId: a!, replyTo: a!, replaces: b ? b : null };
+        if (a !== undefined) return { kind, messageId: a, replyTo: a, replaces: nonEmpty(b) };
+        break;
       case 'duplicate':
-        return { kind, messageId: a! };
+        if (a !== undefined) return { kind, messageId: a };
+        break;
       case 'busy':
       case 'orphan':
       case 'nothing':
         return { kind };
-      default:
-        throw new AppError('internal', `unexpected begin result ${kind}`);
     }
+    throw new AppError('internal', `unexpected begin result ${kind}`);
   }
 
   async appendDelta(chatId: string, turnId: string, text: string): Promise<{ signal: TurnSignal; seq: number }> {
@@ -359,6 +361,22 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
     timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** A flat `[field, value, …]` reply (a hash read inside a script) as a record. */
+function fieldRecord(flat: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (let i = 0; i + 1 < flat.length; i += 2) {
+    const field = flat[i];
+    const value = flat[i + 1];
+    if (field !== undefined && value !== undefined) out[field] = value;
+  }
+  return out;
+}
+
+/** A script's optional string reply: '' (or nothing) stands for null. */
+function nonEmpty(value: string | undefined): string | null {
+  return value === undefined || value === '' ? null : value;
 }
 
 function parseMessage(raw: string): Message {

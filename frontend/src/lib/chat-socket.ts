@@ -357,8 +357,9 @@ export class ChatSocket {
     for (const chatId of this.joined) this.transmit({ type: 'join', chatId });
     for (const chatId of this.stopQueued) if (this.joined.has(chatId)) this.transmit({ type: 'stop', chatId });
     this.stopQueued.clear();
+    // A failed send gives the socket up; transmitIdempotent then sends nothing more.
     for (const frame of [...this.outbox.values()]) {
-      if (this.ready && this.outbox.get(frame.clientMsgId) === frame) this.transmitIdempotent(frame);
+      if (this.outbox.get(frame.clientMsgId) === frame) this.transmitIdempotent(frame);
     }
   }
 
@@ -529,9 +530,10 @@ function closeQuietly(ws: WebSocketLike, code: number): void {
 export function browserNetwork(): NetworkStatus {
   const hasWindow = typeof window !== 'undefined' && typeof window.addEventListener === 'function';
   return {
-    isOnline: () => (typeof navigator === 'undefined' ? true : navigator.onLine !== false),
+    // A navigator outside the browser (Node's) may have no `onLine`: only an explicit false is offline.
+    isOnline: () => (typeof navigator === 'undefined' ? true : (navigator as Partial<Navigator>).onLine !== false),
     subscribe(onChange) {
-      if (!hasWindow) return () => {};
+      if (!hasWindow) return () => undefined;
       const on = () => onChange(true);
       const off = () => onChange(false);
       window.addEventListener('online', on);

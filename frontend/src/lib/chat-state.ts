@@ -218,7 +218,7 @@ function applyFrame(state: ChatState, f: ChatFrame, at: number): ChatState {
     }
     case 'delta': {
       const turn = state.turn;
-      if (!turn || turn.turnId !== f.turnId) {
+      if (turn?.turnId !== f.turnId) {
         if (state.superseded.includes(f.turnId)) return state;
         // A delta of a turn we never saw start: our picture is stale.
         return state.resync ? state : { ...state, resync: true };
@@ -229,7 +229,8 @@ function applyFrame(state: ChatState, f: ChatFrame, at: number): ChatState {
     }
     case 'done': {
       if (state.superseded.includes(f.turnId)) return state;
-      const known = state.turn?.turnId === f.turnId;
+      // The turn this ends, when the page saw it start.
+      const ended = state.turn?.turnId === f.turnId ? state.turn : null;
       const message: ChatMessage = {
         id: f.messageId,
         role: 'model',
@@ -240,11 +241,11 @@ function applyFrame(state: ChatState, f: ChatFrame, at: number): ChatState {
       };
       return {
         ...state,
-        messages: upsertModel(state.messages, message, known ? state.turn!.replaces : null),
-        turn: known ? null : state.turn,
+        messages: upsertModel(state.messages, message, ended ? ended.replaces : null),
+        turn: ended ? null : state.turn,
         awaitingTurn: false,
         // Without its `start` we cannot know what it replaced: ask for the stored truth.
-        resync: state.resync || !known,
+        resync: state.resync || !ended,
         announcement: {
           key: `done:${f.turnId}`,
           text: f.finishReason === 'stopped' ? `답변이 중지되었습니다. ${f.reply}` : f.reply,
@@ -278,7 +279,7 @@ function applyError(state: ChatState, f: ErrorFrame, at: number): ChatState {
     if (state.superseded.includes(f.turnId)) return state;
     const turn = state.turn;
     const announcement = { key: `error:${f.turnId}`, text: `답변 중 오류가 발생했습니다.` };
-    if (turn && turn.turnId === f.turnId) {
+    if (turn?.turnId === f.turnId) {
       if (f.messageId !== undefined) {
         const failed: ChatMessage = {
           id: f.messageId,
@@ -345,22 +346,22 @@ function markStored(
   previous: ReadonlyMap<string, ChatMessage>,
 ): readonly OutgoingMessage[] {
   let lastUser: ChatMessage | undefined;
-  for (let i = messages.length - 1; i >= 0 && !lastUser; i--) if (messages[i]!.role === 'user') lastUser = messages[i];
+  for (let i = messages.length - 1; i >= 0 && !lastUser; i--) {
+    const m = messages[i];
+    if (m?.role === 'user') lastUser = m;
+  }
   if (!lastUser || previous.has(lastUser.id)) return outgoing;
   const stored = lastUser;
   const i = outgoing.findIndex((o) => o.kind === 'send' && o.error === null && o.storedAs === undefined && o.text === stored.text);
   if (i < 0) return outgoing;
-  const next = outgoing.slice();
-  next[i] = { ...outgoing[i]!, storedAs: stored.id };
-  return next;
+  return outgoing.map((o, j) => (j === i ? { ...o, storedAs: stored.id } : o));
 }
 
 function fromWire(m: WireMessage, previous: ChatMessage | undefined): ChatMessage {
   const msg: ChatMessage = { id: m.id, role: m.role, text: m.text, status: m.status, createdAt: m.createdAt };
   // Keep the reference when nothing changed: the bubble then does not render again.
   if (
-    previous &&
-    previous.role === msg.role &&
+    previous?.role === msg.role &&
     previous.text === msg.text &&
     previous.status === msg.status &&
     previous.createdAt === msg.createdAt

@@ -4,9 +4,11 @@
  * works inside the click that asked for it. Returns whether the text was copied.
  */
 export async function copyText(text: string): Promise<boolean> {
-  if (typeof navigator !== 'undefined' && navigator.clipboard && window.isSecureContext) {
+  // `clipboard` is missing outside secure contexts.
+  const clipboard = typeof navigator === 'undefined' ? undefined : (navigator as Partial<Navigator>).clipboard;
+  if (clipboard && window.isSecureContext) {
     try {
-      await navigator.clipboard.writeText(text);
+      await clipboard.writeText(text);
       return true;
     } catch {
       // Permission refused: try the old way.
@@ -18,11 +20,13 @@ export async function copyText(text: string): Promise<boolean> {
   area.style.position = 'fixed';
   area.style.top = '-1000px';
   area.style.opacity = '0';
-  const previous = document.activeElement as HTMLElement | null;
+  // The focused element may be one without `focus()` (a plain Element).
+  const previous: (Element & Partial<HTMLOrSVGElement>) | null = document.activeElement;
   document.body.appendChild(area);
   area.select();
-  let ok = false;
+  let ok: boolean;
   try {
+    // eslint-disable-next-line @typescript-eslint/no-deprecated -- the only copy that works outside secure contexts (plain http)
     ok = document.execCommand('copy');
   } catch {
     ok = false;

@@ -10,13 +10,13 @@ let handle: number | null = null;
 const raf: (cb: () => void) => number =
   typeof requestAnimationFrame === 'function'
     ? (cb) => requestAnimationFrame(cb)
-    : (cb) => setTimeout(cb, 16) as unknown as number;
+    : (cb) => setTimeout(cb, 16);
 const caf: (h: number) => void =
   typeof cancelAnimationFrame === 'function' ? (h) => cancelAnimationFrame(h) : (h) => clearTimeout(h);
 
 export function scheduleFrame(key: object, callback: () => void): void {
   pending.set(key, callback);
-  if (handle === null) handle = raf(flushFrames);
+  handle ??= raf(flushFrames);
 }
 
 export function cancelFrame(key: object): void {

@@ -14,8 +14,8 @@ export function randomId(cryptoImpl: Pick<Crypto, 'getRandomValues'> & Partial<P
     }
   }
   const b = cryptoImpl.getRandomValues(new Uint8Array(16));
-  b[6] = (b[6]! & 0x0f) | 0x40; // version 4
-  b[8] = (b[8]! & 0x3f) | 0x80; // variant 10xx
+  b[6] = ((b[6] ?? 0) & 0x0f) | 0x40; // version 4
+  b[8] = ((b[8] ?? 0) & 0x3f) | 0x80; // variant 10xx
   const hex = Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
@@ -26,7 +26,8 @@ type KeyValueStorage = Pick<Storage, 'getItem' | 'setItem'>;
 
 function safeStorage(): KeyValueStorage | null {
   try {
-    return globalThis.localStorage ?? null;
+    // Missing outside the browser (Node); reading it throws where storage is disabled.
+    return (globalThis as Partial<WindowLocalStorage>).localStorage ?? null;
   } catch {
     // Storage disabled (privacy settings, sandboxed iframe): the chat lasts one page life.
     return null;
@@ -35,7 +36,7 @@ function safeStorage(): KeyValueStorage | null {
 
 /** The chat this browser is in (the same in every tab and after a reload), created on first use. */
 export function loadChatId(storage: KeyValueStorage | null = safeStorage()): string {
-  let stored: string | null = null;
+  let stored: string | null;
   try {
     stored = storage?.getItem(CHAT_ID_KEY) ?? null;
   } catch {

@@ -5,10 +5,11 @@
  * reads the turn.
  */
 export interface Store<S, A> {
-  getState(): S;
-  dispatch(action: A): void;
+  // Functions without `this`: each can be handed on alone (`useSyncExternalStore(store.subscribe, …)`).
+  getState: () => S;
+  dispatch: (action: A) => void;
   /** Returns the unsubscribe function. */
-  subscribe(listener: () => void): () => void;
+  subscribe: (listener: () => void) => () => void;
 }
 
 export function createStore<S, A>(reducer: (state: S, action: A) => S, initial: S): Store<S, A> {

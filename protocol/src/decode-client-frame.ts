@@ -41,6 +41,7 @@ export function decodeClientFrame(data: string, maxMessageChars: number): Client
   const context: FrameContext = {};
   if (typeof obj.chatId === 'string' && CHAT_ID_RE.test(obj.chatId)) context.chatId = obj.chatId;
   if (typeof obj.clientMsgId === 'string' && CLIENT_MSG_ID_RE.test(obj.clientMsgId)) context.clientMsgId = obj.clientMsgId;
+  if (hasLoneSurrogate(obj)) return refuse('bad_request', 'The frame has text that is not valid Unicode (a lone surrogate).', context);
 
   if (!('type' in obj) && 'message' in obj && 'chatId' in obj) {
     const legacy = legacyFrameSchema.safeParse(obj);
@@ -69,6 +70,17 @@ export function decodeClientFrame(data: string, maxMessageChars: number): Client
   const problem = textProblem(text, maxMessageChars);
   if (problem) return refuse('too_long', problem, context);
   return { ok: true, value: { kind: 'v1', frame: { ...frame, text } } };
+}
+
+/** A UTF-16 surrogate not part of a pair: `\\ud800` in JSON decodes to one, and no store can keep it. */
+const LONE_SURROGATE = /\p{Cs}/u;
+
+/** Whether any string of the frame (a value or a key, at any depth) holds a lone surrogate. */
+function hasLoneSurrogate(value: unknown): boolean {
+  if (typeof value === 'string') return LONE_SURROGATE.test(value);
+  if (typeof value !== 'object' || value === null) return false;
+  if (Array.isArray(value)) return value.some(hasLoneSurrogate);
+  return Object.entries(value).some(([k, v]) => LONE_SURROGATE.test(k) || hasLoneSurrogate(v));
 }
 
 const CHAT_ID_RULE = 'chatId must be 16 to 64 characters of [A-Za-z0-9_-].';

@@ -69,6 +69,8 @@ export const errorFrameSchema = z.object({
   clientMsgId: z.optional(z.string()),
   messageId: z.optional(z.string()),
   retryAfterMs: z.optional(z.number()),
+  /** Refines an `llm_unavailable`. */
+  detail: z.optional(z.enum(['overloaded', 'timeout', 'unreachable', 'server_error'])),
 });
 export type ErrorFrame = z.infer<typeof errorFrameSchema>;
 

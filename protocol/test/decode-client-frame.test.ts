@@ -115,3 +115,26 @@ describe('decodeClientFrame: faults', () => {
     });
   });
 });
+
+describe('decodeClientFrame: text that is not valid Unicode', () => {
+  it('refuses a lone surrogate in a send, a legacy frame or any other string, with the frame context', () => {
+    const lone = [
+      `{"type":"send","chatId":"${CHAT}","clientMsgId":"${MSG}","text":"x\\ud800y"}`,
+      `{"type":"send","chatId":"${CHAT}","clientMsgId":"${MSG}","text":"x\\udc00"}`,
+      `{"chatId":"${CHAT}","message":"\\ud83d"}`,
+      `{"type":"hello","protocol":1,"token":"\\udfff"}`,
+      `{"type":"join","chatId":"${CHAT}","extra":{"\\ud800":1}}`,
+    ];
+    for (const frame of lone) {
+      expect(fault(frame).code).toBe('bad_request');
+    }
+    expect(fault(lone[0]).context).toEqual({ chatId: CHAT, clientMsgId: MSG });
+  });
+
+  it('accepts a surrogate pair (an emoji), escaped or not', () => {
+    for (const text of ['\\ud83d\\ude00', '😀']) {
+      const result = decode(`{"type":"send","chatId":"${CHAT}","clientMsgId":"${MSG}","text":"${text}"}`);
+      expect(result).toEqual({ ok: true, value: { kind: 'v1', frame: { type: 'send', chatId: CHAT, clientMsgId: MSG, text: '😀' } } });
+    }
+  });
+});

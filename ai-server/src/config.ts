@@ -102,7 +102,6 @@ export const CONFIG_VARIABLES: ReadonlyMap<string, unknown> = new Map(
 );
 
 export interface Config {
-  readonly production: boolean;
   readonly port: number;
   readonly host: string | undefined;
   readonly serverId: string;
@@ -190,7 +189,6 @@ export function loadConfig(env: Env): Config {
   if (problems.length > 0) throw new ConfigError(problems);
 
   const config: Config = {
-    production: e.NODE_ENV === 'production',
     port: e.PORT,
     host: e.HOST,
     serverId: e.SERVER_ID ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`,

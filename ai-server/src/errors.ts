@@ -1,7 +1,11 @@
-import { ErrorCodes, type ErrorCode } from '@ai-chat/protocol';
+import { ErrorCodes, type ErrorCode, type ErrorFrame } from '@ai-chat/protocol';
+
+/** What refines an `llm_unavailable`: overloaded, timeout, unreachable, server_error. */
+export type ErrorDetail = NonNullable<ErrorFrame['detail']>;
 
 export interface AppErrorOptions {
   retryAfterMs?: number;
+  detail?: ErrorDetail;
   cause?: unknown;
 }
 
@@ -10,6 +14,7 @@ export class AppError extends Error {
   readonly code: ErrorCode;
   readonly retryable: boolean;
   readonly retryAfterMs: number | undefined;
+  readonly detail: ErrorDetail | undefined;
 
   constructor(code: ErrorCode, message: string = ErrorCodes[code].message, options: AppErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -17,6 +22,7 @@ export class AppError extends Error {
     this.code = code;
     this.retryable = ErrorCodes[code].retryable;
     this.retryAfterMs = options.retryAfterMs;
+    this.detail = options.detail;
   }
 }
 

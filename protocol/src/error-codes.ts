@@ -27,7 +27,7 @@ export const ErrorCodes = {
    * The store cannot be reached, or is full. The operation may or may not have been
    * stored: retrying with the same `clientMsgId` is safe, a new `clientMsgId` is not.
    */
-  store_unavailable: { retryable: true, message: 'The chat store cannot be reached.' },
+  store_unavailable: { retryable: true, message: 'The chat store is unavailable; whether this was stored is unknown (sending it again with the same clientMsgId is safe).' },
   /** The replica producing the turn died and the turn could not be continued. */
   interrupted: { retryable: true, message: 'The reply was interrupted and could not be continued.' },
   /** Anything else; the details stay in the server's log. */

@@ -326,5 +326,6 @@ export function errorFrame(err: unknown, context: { chatId?: string; clientMsgId
   if (context.chatId) frame.chatId = context.chatId;
   if (clientMsgId) frame.clientMsgId = clientMsgId;
   if (appErr.retryAfterMs !== undefined) frame.retryAfterMs = appErr.retryAfterMs;
+  if (appErr.detail !== undefined) frame.detail = appErr.detail;
   return frame;
 }

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import { AppError } from '../errors.js';
 import type { LiveFrame, Message } from '@ai-chat/protocol';
 import type { ChatStore, StoredTurn } from '../store/chat-store.js';
+import { metrics } from '../metrics/metrics.js';
 import { newId } from './ids.js';
 import { turnErrorFrame, type TurnSpec } from './turn-runner.js';
 
@@ -138,6 +139,7 @@ export class TurnRecovery {
     const turnId = newId('t');
     const claimed = await this.store.takeOver(chatId, orphan.turnId, { turnId, owner: this.options.serverId });
     if (!claimed) return;
+    metrics.takeover();
     this.log.info({ chatId, oldTurnId: orphan.turnId, turnId, cause }, 'orphaned turn taken over');
     this.host.produce({ chatId, turnId, replyTo: claimed.replyTo, replaces: claimed.replaces });
   }

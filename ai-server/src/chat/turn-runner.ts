@@ -5,6 +5,7 @@ import type { LlmProvider } from '../llm/llm-provider.js';
 import type { ChatStore, TurnSignal } from '../store/chat-store.js';
 import { buildContext } from './context.js';
 import { newId } from './ids.js';
+import { metrics } from '../metrics/metrics.js';
 
 export interface TurnSettings {
   contextMaxChars: number;
@@ -117,7 +118,7 @@ export class TurnRunner {
       clearTimeout(idleTimer);
       this.modelDone = true;
     }
-    if (this.abortReason === 'idle') failure = new AppError('llm_unavailable', 'the model stopped answering');
+    if (this.abortReason === 'idle') failure = new AppError('llm_unavailable', 'the model stopped answering', { detail: 'timeout' });
     if (this.abortReason === 'stop') finishReason = 'stopped';
 
     await this.flush();
@@ -136,10 +137,13 @@ export class TurnRunner {
     }
     failure ??= this.storeError;
     await this.end(failure, finishReason);
+    const ttftMs = firstTokenAt === null ? null : firstTokenAt - started;
+    const durationMs = Date.now() - started;
+    metrics.turnEnded(failure ? 'error' : finishReason, ttftMs, durationMs);
     this.log.info(
       {
-        ttftMs: firstTokenAt === null ? null : firstTokenAt - started,
-        durationMs: Date.now() - started,
+        ttftMs,
+        durationMs,
         chars: this.replyChars,
         finishReason: failure ? null : finishReason,
         errorCode: failure?.code ?? null,
@@ -242,6 +246,7 @@ export function turnErrorFrame(
   };
   if (messageId) frame.messageId = messageId;
   if (err.retryAfterMs !== undefined) frame.retryAfterMs = err.retryAfterMs;
+  if (err.detail !== undefined) frame.detail = err.detail;
   return frame;
 }
 

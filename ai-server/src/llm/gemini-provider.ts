@@ -1,5 +1,5 @@
 import { ApiError, GoogleGenAI } from '@google/genai';
-import { AppError } from '../errors.js';
+import { AppError, type ErrorDetail } from '../errors.js';
 import type { LlmEvent, LlmProvider, LlmRequest } from './llm-provider.js';
 
 export interface GeminiProviderOptions {
@@ -104,6 +104,7 @@ export class GeminiProvider implements LlmProvider {
         // The API always ends with a finishReason: a stream closed without one was cut
         // (a proxy, a dropped connection ended cleanly) and its reply is incomplete.
         throw new AppError('llm_unavailable', undefined, {
+          detail: 'unreachable',
           cause: new Error('Gemini stream ended without a finishReason'),
         });
       }
@@ -142,9 +143,19 @@ function toProviderError(err: unknown, signal: AbortSignal, sawText: boolean): u
     const clientError = err.status >= 400 && err.status < 500 && err.status !== 408 && err.status !== 499;
     return clientError && !sawText
       ? new AppError('llm_refused', undefined, { cause })
-      : new AppError('llm_unavailable', undefined, { cause });
+      : new AppError('llm_unavailable', undefined, { detail: unavailableDetail(err.status), cause });
   }
-  return new AppError('llm_unavailable', undefined, { cause: new Error(`Gemini request failed: ${describeTransportError(err)}`) });
+  return new AppError('llm_unavailable', undefined, {
+    detail: 'unreachable',
+    cause: new Error(`Gemini request failed: ${describeTransportError(err)}`),
+  });
+}
+
+/** 503: the provider says it is overloaded; 408/499/504: it timed out; else its own failure. */
+function unavailableDetail(status: number): ErrorDetail {
+  if (status === 503) return 'overloaded';
+  if (status === 408 || status === 499 || status === 504) return 'timeout';
+  return 'server_error';
 }
 
 function isApiError(err: unknown): err is ApiError {

@@ -5,7 +5,9 @@ import { AppError } from '../errors.js';
 import { ChatService, errorFrame } from '../chat/chat-service.js';
 import type { ClientSink, LegacyReply } from '../chat/client-sink.js';
 import { FrameError, parseClientFrame } from '../protocol/parse.js';
+import { metrics } from '../metrics/metrics.js';
 import type { LegacyAdapter } from './legacy-adapter.js';
+import { LogBudget } from './log-budget.js';
 
 export interface ConnectionSettings {
   serverId: string;
@@ -38,6 +40,8 @@ export class Connection implements ClientSink {
   /** Frames received and not handled yet. */
   private queued = 0;
   private closed = false;
+  /** What this socket can make the server log is bounded, whatever it sends. */
+  private readonly logBudget: LogBudget;
 
   constructor(
     readonly id: string,
@@ -47,6 +51,7 @@ export class Connection implements ClientSink {
     private readonly settings: ConnectionSettings,
     private readonly log: Logger,
   ) {
+    this.logBudget = new LogBudget(log);
     ws.on('message', (data, isBinary) => this.onMessage(data, isBinary));
     ws.on('pong', () => {
       this.lastSeen = Date.now();
@@ -54,21 +59,23 @@ export class Connection implements ClientSink {
     ws.on('close', (code) => {
       this.closed = true;
       this.service.detach(this);
+      this.logBudget.close();
       this.log.debug({ code }, 'socket closed');
     });
     ws.on('error', (err) => {
       // ws closes the socket itself (1009 for a frame over maxPayload); log once, quietly.
-      this.log.info({ err: err.message }, 'socket error');
+      this.logBudget.write('info', 'socket error', { err: err.message }, 'socket error');
     });
   }
 
   send(frame: ServerFrame | LegacyReply): void {
     if (this.ws.readyState !== WebSocket.OPEN) return;
     if (this.ws.bufferedAmount > this.settings.maxBufferedBytes) {
-      this.log.warn({ bufferedAmount: this.ws.bufferedAmount }, 'reader too slow; closing');
+      this.logBudget.write('warn', 'slow reader', { bufferedAmount: this.ws.bufferedAmount }, 'reader too slow; closing');
       this.ws.close(CloseCode.tryAgainLater, 'reader too slow');
       return;
     }
+    metrics.frameSent(frame);
     this.ws.send(JSON.stringify(frame));
   }
 
@@ -93,7 +100,7 @@ export class Connection implements ClientSink {
       return;
     }
     if (this.queued >= MAX_QUEUED_FRAMES) {
-      this.log.warn({ queued: this.queued }, 'client sends faster than it is served; closing');
+      this.logBudget.write('warn', 'too many frames', { queued: this.queued }, 'client sends faster than it is served; closing');
       this.ws.close(CloseCode.tryAgainLater, 'too many frames');
       return;
     }
@@ -150,12 +157,15 @@ export class Connection implements ClientSink {
       }
     } catch (err) {
       if (err instanceof FrameError) {
-        this.log.info({ code: err.code }, 'bad frame');
+        this.logBudget.write('info', `bad frame: ${err.code}`, { code: err.code }, 'bad frame');
         this.send(errorFrame(err, err.context));
         return;
       }
-      if (!(err instanceof AppError)) this.log.error({ err }, 'frame handling failed');
-      else if (err.code === 'internal' || err.code === 'store_unavailable') this.log.warn({ code: err.code, err: err.message }, 'frame failed');
+      if (!(err instanceof AppError)) this.logBudget.write('error', 'unexpected', { err }, 'frame handling failed');
+      else if (err.code === 'internal' || err.code === 'store_unavailable') {
+        const cause = err.cause instanceof Error ? err.cause.message : undefined;
+        this.logBudget.write('warn', `frame failed: ${err.code}`, { code: err.code, err: err.message, cause }, 'frame failed');
+      }
       this.send(errorFrame(err, context));
     }
   }

@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import { WebSocketServer } from 'ws';
 import type { ChatService } from '../chat/chat-service.js';
 import { newId } from '../chat/ids.js';
+import { metrics, registry } from '../metrics/metrics.js';
 import type { ChatStore } from '../store/chat-store.js';
 import { CloseCode, Connection } from './connection.js';
 import { LegacyAdapter } from './legacy-adapter.js';
@@ -124,7 +125,11 @@ export class ChatHttpServer {
       const log = this.log.child({ connId });
       const conn = new Connection(connId, ws, this.service, this.legacy, this.settings, log);
       this.connections.add(conn);
-      ws.on('close', () => this.connections.delete(conn));
+      metrics.socketOpened();
+      ws.on('close', () => {
+        this.connections.delete(conn);
+        metrics.socketClosed();
+      });
       if (this.draining) conn.close(CloseCode.serviceRestart, 'server restarting');
       log.debug('socket opened');
     });
@@ -142,6 +147,11 @@ export class ChatHttpServer {
         res
           .writeHead(ready ? 200 : 503, { 'content-type': 'application/json', 'cache-control': 'no-store' })
           .end(JSON.stringify({ status: ready ? 'ready' : this.draining ? 'draining' : 'store_unavailable' }));
+        return;
+      }
+      if (path === '/metrics') {
+        const body = await registry.metrics();
+        res.writeHead(200, { 'content-type': registry.contentType, 'cache-control': 'no-store' }).end(body);
         return;
       }
       if (path === '/ws-chat' || path.startsWith('/ws-chat/')) {

@@ -2,7 +2,6 @@ import type { IncomingMessage } from 'node:http';
 
 export interface OriginPolicy {
   allowedOrigins: readonly string[] | undefined;
-  production: boolean;
   trustProxy: number;
 }
 
@@ -14,8 +13,9 @@ function firstHeader(value: string | string[] | undefined): string | undefined {
 
 /**
  * Whether a socket may be opened from the request's Origin. No Origin (a non-browser
- * client): allowed. `ALLOWED_ORIGINS` set: exactly those (or `*`). Unset: any, except in
- * production, where the Origin's host must be the request's own (or the proxy's forwarded host).
+ * client): allowed. `ALLOWED_ORIGINS` set: exactly those (or `*`). Unset, in every mode:
+ * the Origin's host (with port) must be the request's own (or the proxy's forwarded host),
+ * so no other site can open a socket from a visitor's browser.
  */
 export function originAllowed(req: IncomingMessage, policy: OriginPolicy): boolean {
   const origin = firstHeader(req.headers.origin);
@@ -24,7 +24,6 @@ export function originAllowed(req: IncomingMessage, policy: OriginPolicy): boole
     const wanted = origin.replace(/\/+$/, '').toLowerCase();
     return policy.allowedOrigins.some((o) => o === '*' || o.toLowerCase() === wanted);
   }
-  if (!policy.production) return true;
   const host = (policy.trustProxy > 0 ? firstHeader(req.headers['x-forwarded-host']) : undefined) ?? req.headers.host;
   try {
     return new URL(origin).host === host?.toLowerCase();

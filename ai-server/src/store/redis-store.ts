@@ -2,6 +2,7 @@ import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Message } from '@ai-chat/protocol';
 import { AppError } from '../errors.js';
+import { metrics } from '../metrics/metrics.js';
 import type {
   BeginRegenerate,
   BeginResult,
@@ -129,6 +130,25 @@ export class RedisChatStore implements ChatStore {
     this.options.logger.warn({ connection: which, err: err.message }, 'redis connection error');
   }
 
+  private lastOomLog = 0;
+  /** The store's error for a failed command, counted; out of memory also gets its own line (one per 10 s). */
+  private storeError(err: unknown): AppError {
+    const error = toStoreError(err);
+    if (error.code === 'internal') metrics.redisFailure('script');
+    else if (isOutOfMemory(err)) {
+      metrics.redisFailure('out_of_memory');
+      const now = Date.now();
+      if (now - this.lastOomLog >= 10_000) {
+        this.lastOomLog = now;
+        this.options.logger.error(
+          { err: (err as Error).message },
+          'redis is out of memory (maxmemory reached): nothing more can be stored; sends answer store_unavailable',
+        );
+      }
+    } else metrics.redisFailure('unavailable');
+    return error;
+  }
+
   private dispatch(channel: string, payload: string): void {
     const entry = this.listeners.get(channel);
     if (!entry) return;
@@ -163,6 +183,7 @@ export class RedisChatStore implements ChatStore {
     await this.whenReady(this.client);
     const fn = (this.client as unknown as Record<ScriptName, ScriptFn>)[name];
     const own = (SCRIPTS[name].args as readonly (keyof ScriptArgs<N>)[]).map((arg) => args[arg]);
+    const started = performance.now();
     try {
       return await fn.call(
         this.client,
@@ -172,7 +193,9 @@ export class RedisChatStore implements ChatStore {
         ...own,
       );
     } catch (err) {
-      throw toStoreError(err);
+      throw this.storeError(err);
+    } finally {
+      metrics.redisCommand(name, (performance.now() - started) / 1000);
     }
   }
 
@@ -181,7 +204,7 @@ export class RedisChatStore implements ChatStore {
     try {
       await this.client.ping();
     } catch (err) {
-      throw toStoreError(err);
+      throw this.storeError(err);
     }
   }
 
@@ -220,7 +243,7 @@ export class RedisChatStore implements ChatStore {
         if (page.length < CONTEXT_PAGE) break;
       }
     } catch (err) {
-      throw toStoreError(err);
+      throw this.storeError(err);
     }
     return out.reverse();
   }
@@ -327,7 +350,7 @@ export class RedisChatStore implements ChatStore {
           this.subscribing.delete(channel);
           this.listeners.delete(channel);
           this.sub.unsubscribe(channel).catch(() => undefined);
-          throw toStoreError(err);
+          throw this.storeError(err);
         },
       );
       this.subscribing.set(channel, pending);
@@ -384,6 +407,10 @@ function parseMessage(raw: string): Message {
 }
 
 /** Lua errors are bugs (internal); anything else means Redis could not be reached in time. */
+function isOutOfMemory(err: unknown): boolean {
+  return err instanceof Error && err.name === 'ReplyError' && err.message.startsWith('OOM');
+}
+
 function toStoreError(err: unknown): AppError {
   if (err instanceof AppError) return err;
   if (err instanceof Error && err.name === 'ReplyError' && !/BUSY|LOADING|CLUSTERDOWN|TRYAGAIN|MASTERDOWN|READONLY|OOM/.test(err.message)) {

@@ -157,10 +157,16 @@ describe('GeminiProvider through the real SDK', () => {
     expect((await appError('llm_rate_limited', () => collect())).retryAfterMs).toBe(7000);
   });
 
-  it.each([500, 502, 503, 504])('maps HTTP %i to llm_unavailable', async (status) => {
+  it.each([
+    [500, 'server_error'],
+    [502, 'server_error'],
+    [503, 'overloaded'],
+    [504, 'timeout'],
+  ])('maps HTTP %i to llm_unavailable (%s)', async (status, detail) => {
     stub.enqueue({ kind: 'http-error', status });
     const err = await appError('llm_unavailable', () => collect());
     expect(err.retryable).toBe(true);
+    expect(err.detail).toBe(detail);
   });
 
   it.each([400, 401, 403, 404])('maps HTTP %i to llm_refused', async (status) => {
@@ -191,7 +197,7 @@ describe('GeminiProvider through the real SDK', () => {
     expect(seen).toEqual(['piece 1. ', 'piece 2. ']);
 
     stub.enqueue({ kind: 'stream-error', afterPieces: 0, status: 503 });
-    await appError('llm_unavailable', () => collect());
+    expect((await appError('llm_unavailable', () => collect())).detail).toBe('overloaded');
   });
 
   it.each([
@@ -200,7 +206,7 @@ describe('GeminiProvider through the real SDK', () => {
     { afterPieces: 0, partialEvent: false },
   ])('maps a cut stream to llm_unavailable (%o) with one request only', async (cut) => {
     stub.enqueue({ kind: 'cut', ...cut });
-    await appError('llm_unavailable', () => collect());
+    expect((await appError('llm_unavailable', () => collect())).detail).toBe('unreachable');
     expect(stub.requests).toHaveLength(1);
     expect(await stub.requests[0]!.outcome).toBe('cut');
   });
@@ -214,7 +220,7 @@ describe('GeminiProvider through the real SDK', () => {
     const gone = await startGeminiStub();
     const url = gone.baseUrl;
     await gone.close();
-    await appError('llm_unavailable', () => collect(ask(), undefined, provider(url)));
+    expect((await appError('llm_unavailable', () => collect(ask(), undefined, provider(url)))).detail).toBe('unreachable');
   });
 
   it('stops promptly when aborted mid-stream, and the request is cancelled', async () => {

@@ -364,7 +364,7 @@ describe.skipIf(!redis)('protocol v1 on Redis', () => {
       const chatId = newChatId();
       stub.enqueue({ kind: 'http-error', status: 500 });
       const { end } = await exchange(c, chatId, 'q');
-      expect(end).toMatchObject({ code: 'llm_unavailable', retryable: true });
+      expect(end).toMatchObject({ code: 'llm_unavailable', retryable: true, detail: 'server_error' });
       const from = c.frames.length;
       c.send({ type: 'regenerate', chatId, clientMsgId: newMsgId() });
       const done = await c.waitFor('done', () => true, 5000, from);
@@ -431,7 +431,7 @@ describe('model silence', () => {
       const c = await server.client();
       c.send({ type: 'send', chatId: newChatId(), clientMsgId: newMsgId(), text: 'hello?' });
       const err = await c.waitFor('error');
-      expect(err).toMatchObject({ code: 'llm_unavailable', retryable: true });
+      expect(err).toMatchObject({ code: 'llm_unavailable', retryable: true, detail: 'timeout' });
       expect(await stub.requests[0]!.outcome).toBe('aborted');
     } finally {
       await server.close();
@@ -452,13 +452,18 @@ describe('Origin check before the upgrade', () => {
     }
   });
 
-  it('in production with no ALLOWED_ORIGINS, only the same host', async () => {
-    const server = await startTestServer({ env: { NODE_ENV: 'production' } });
-    try {
-      await expect(server.client({ origin: 'https://evil.example.net' })).rejects.toThrow('HTTP 403');
-      await server.client({ origin: `http://127.0.0.1:${server.port}` });
-    } finally {
-      await server.close();
-    }
-  });
+  it.each([{}, { NODE_ENV: 'production' }, { NODE_ENV: 'development' }])(
+    'with no ALLOWED_ORIGINS, in every mode (%o), only the same host and port',
+    async (env) => {
+      const server = await startTestServer({ env });
+      try {
+        await expect(server.client({ origin: 'https://evil.example.net' })).rejects.toThrow('HTTP 403');
+        await expect(server.client({ origin: `http://127.0.0.1:${server.port + 1}` })).rejects.toThrow('HTTP 403');
+        await server.client({ origin: `http://127.0.0.1:${server.port}` });
+        await server.client();
+      } finally {
+        await server.close();
+      }
+    },
+  );
 });

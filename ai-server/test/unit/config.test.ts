@@ -24,7 +24,6 @@ describe('loadConfig', () => {
       shutdownGraceMs: 10_000,
       maxBufferedBytes: 4 * 1024 * 1024,
       logLevel: 'info',
-      production: false,
     });
     expect(Object.isFrozen(c)).toBe(true);
   });

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import pino from 'pino';
+import pino, { type Logger } from 'pino';
 // The kit starts ai-server from its sources, in this process: the one place outside
 // ai-server that imports them.
 import { createApp, type App } from '../../ai-server/src/app.js';
@@ -27,6 +27,8 @@ export async function startTestServer(options: {
   env?: Env;
   store?: ChatStore;
   keyPrefix?: string;
+  /** The server's logger (default: pino at LOG_LEVEL, silent in tests). */
+  logger?: Logger;
 }): Promise<TestServer> {
   const env: Env = {
     PORT: '0',
@@ -39,7 +41,7 @@ export async function startTestServer(options: {
   };
   const config = loadConfig(env);
   const app = createApp(config, {
-    logger: pino({ level: config.logLevel }),
+    logger: options.logger ?? pino({ level: config.logLevel }),
     redisKeyPrefix: options.keyPrefix ?? `t${randomBytes(4).toString('hex')}:`,
     ...(options.store ? { store: options.store } : {}),
   });

@@ -3,6 +3,7 @@ import { pipeline } from 'node:stream';
 import { stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { extname, join, normalize, sep } from 'node:path';
+import { SECURITY_HEADERS } from './security-headers.js';
 
 const CONTENT_TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -27,7 +28,8 @@ const CONTENT_TYPES: Record<string, string> = {
 /**
  * Serves the built page from `root`: a file when the path names one inside `root`, else
  * `index.html` (the page's router shows its own 404). Paths that climb out of `root` are
- * never served. Returns false when the request is not a GET/HEAD.
+ * never served. Every answer carries the page's security headers (`SECURITY_HEADERS`).
+ * Returns false when the request is not a GET/HEAD.
  */
 export function createStaticHandler(root: string) {
   const rootWithSep = root.endsWith(sep) ? root : root + sep;
@@ -57,23 +59,23 @@ export function createStaticHandler(root: string) {
     if (!file) {
       // A missing asset is a real 404; every other path is a route of the page.
       if (urlPath.startsWith('/assets/')) {
-        res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('Not found');
+        res.writeHead(404, { ...SECURITY_HEADERS, 'content-type': 'text/plain; charset=utf-8' }).end('Not found');
         return true;
       }
       file = await resolveFile('/index.html');
     }
     if (!file) {
-      res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('The page is not built: run npm run build');
+      res.writeHead(404, { ...SECURITY_HEADERS, 'content-type': 'text/plain; charset=utf-8' }).end('The page is not built: run npm run build');
       return true;
     }
     const type = CONTENT_TYPES[extname(file.path).toLowerCase()] ?? 'application/octet-stream';
     const immutable = !isFallback && urlPath.startsWith('/assets/');
     res.writeHead(200, {
+      ...SECURITY_HEADERS,
       'content-type': type,
       'content-length': file.size,
       'last-modified': file.mtime.toUTCString(),
       'cache-control': immutable ? 'public, max-age=31536000, immutable' : 'no-cache',
-      'x-content-type-options': 'nosniff',
     });
     if (req.method === 'HEAD') {
       res.end();

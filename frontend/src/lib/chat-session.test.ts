@@ -88,6 +88,17 @@ describe('ChatSession', () => {
     expect(sends()).toBe(2);
   });
 
+  it('after store_unavailable (outcome unknown), retry sends the same frame with the same clientMsgId', () => {
+    const { session, ws } = setup();
+    ws.receive({ type: 'history', chatId: CHAT, messages: [], turn: null, truncated: false });
+    expect(session.send('q')).toBe('sent');
+    const first = ws.frames().at(-1)!;
+    ws.receive({ type: 'error', code: 'store_unavailable', message: 'x', retryable: true, chatId: CHAT, clientMsgId: first.clientMsgId as string });
+    session.retry(first.clientMsgId as string);
+    const sends = ws.frames().filter((f) => f.type === 'send');
+    expect(sends).toEqual([first, first]);
+  });
+
   it('refuses to send what the server would refuse: empty, too long (code points), while busy', () => {
     const { session, ws } = setup();
     expect(session.send('   ')).toBe('empty');

@@ -328,8 +328,9 @@ export class ChatSocket {
         this.forget(frame.clientMsgId);
         break;
       case 'error':
-        // Refused before its ack: it is not stored and not retried by itself (the page
-        // offers "retry", which calls `send` again with the same id).
+        // Refused before its ack: not retried by itself (the page offers "retry", which
+        // calls `send` again with the same id). After store_unavailable it may have been
+        // stored: that resend is then answered as a duplicate, never stored twice.
         if (frame.clientMsgId !== undefined) this.forget(frame.clientMsgId);
         break;
       default:

@@ -50,9 +50,8 @@ describe('the page has one security policy however it is served', () => {
 
   it("the frontend image's nginx sends exactly the source's headers", () => {
     const nginx = repoFile('frontend/nginx.conf');
-    const added = Object.fromEntries(
-      [...nginx.matchAll(/^\s*add_header\s+(\S+)\s+"([^"]*)"\s+always;/gm)].map((m) => [m[1], m[2]]),
-    );
+    const added: Record<string, string> = {};
+    for (const m of nginx.matchAll(/^\s*add_header\s+(\S+)\s+"([^"]*)"\s+always;/gm)) added[m[1]!] = m[2]!;
     expect(added).toEqual(SECURITY_HEADERS);
   });
 

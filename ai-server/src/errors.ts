@@ -1,7 +1,9 @@
-import { ErrorCodes, type ErrorCode } from '@ai-chat/protocol';
+import { ErrorCodes, type ErrorCode, type LlmErrorDetail } from '@ai-chat/protocol';
 
 export interface AppErrorOptions {
   retryAfterMs?: number;
+  /** Refines an `llm_unavailable` (sent to the client as `detail`). */
+  detail?: LlmErrorDetail;
   cause?: unknown;
 }
 
@@ -10,6 +12,7 @@ export class AppError extends Error {
   readonly code: ErrorCode;
   readonly retryable: boolean;
   readonly retryAfterMs: number | undefined;
+  readonly detail: LlmErrorDetail | undefined;
 
   constructor(code: ErrorCode, message: string = ErrorCodes[code].message, options: AppErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -17,6 +20,7 @@ export class AppError extends Error {
     this.code = code;
     this.retryable = ErrorCodes[code].retryable;
     this.retryAfterMs = options.retryAfterMs;
+    this.detail = options.detail;
   }
 }
 

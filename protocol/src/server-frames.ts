@@ -1,6 +1,6 @@
 import * as z from 'zod/mini';
 import { finishReasonSchema, messageSchema, turnSchema } from './conversation.js';
-import { errorCodeSchema } from './error-codes.js';
+import { errorCodeSchema, llmErrorDetailSchema } from './error-codes.js';
 import { PROTOCOL_VERSION } from './version.js';
 
 export const welcomeFrameSchema = z.object({
@@ -69,6 +69,8 @@ export const errorFrameSchema = z.object({
   clientMsgId: z.optional(z.string()),
   messageId: z.optional(z.string()),
   retryAfterMs: z.optional(z.number()),
+  /** Refines an `llm_unavailable`. */
+  detail: z.optional(llmErrorDetailSchema),
 });
 export type ErrorFrame = z.infer<typeof errorFrameSchema>;
 

@@ -255,9 +255,18 @@ export async function startOpenAiStub(options: OpenAiStubOptions = {}): Promise<
       res.end(text);
     };
 
-    if (!served) return sendJson(404, openAiErrorBody(404, `Unknown request URL: ${req.method ?? ''} ${url}`));
-    if (options.requireApiKey !== undefined && record.apiKey !== options.requireApiKey) return sendJson(401, openAiErrorBody(401));
-    if (body === undefined || messages.length === 0) return sendJson(400, openAiErrorBody(400, "'messages' is a required property"));
+    if (!served) {
+      sendJson(404, openAiErrorBody(404, `Unknown request URL: ${req.method ?? ''} ${url}`));
+      return;
+    }
+    if (options.requireApiKey !== undefined && record.apiKey !== options.requireApiKey) {
+      sendJson(401, openAiErrorBody(401));
+      return;
+    }
+    if (body === undefined || messages.length === 0) {
+      sendJson(400, openAiErrorBody(400, "'messages' is a required property"));
+      return;
+    }
 
     const scenario = queue.shift() ?? (typeof scenarioSource === 'function' ? scenarioSource(record) : scenarioSource);
     record.scenario = scenario;
@@ -265,7 +274,8 @@ export async function startOpenAiStub(options: OpenAiStubOptions = {}): Promise<
     if (gone()) return;
 
     if (scenario.kind === 'http-error') {
-      return sendJson(scenario.status, openAiErrorBody(scenario.status, scenario.message), scenario.retryAfter === undefined ? {} : { 'retry-after': scenario.retryAfter });
+      sendJson(scenario.status, openAiErrorBody(scenario.status, scenario.message), scenario.retryAfter === undefined ? {} : { 'retry-after': scenario.retryAfter });
+      return;
     }
 
     const id = `chatcmpl-stub${record.index}`;
@@ -276,17 +286,20 @@ export async function startOpenAiStub(options: OpenAiStubOptions = {}): Promise<
     if (!record.streamed) {
       // One-shot: the scenarios that answer give their whole text at once.
       const pieces = scenario.kind === 'echo' ? echoPieces(record.lastUserText) : scenario.kind === 'text' ? scenario.pieces : null;
-      if (pieces === null) return sendJson(500, openAiErrorBody(500));
+      if (pieces === null) {
+        sendJson(500, openAiErrorBody(500));
+        return;
+      }
       const text = pieces.join('');
       const finish = scenario.kind === 'text' ? (scenario.finishReason ?? 'stop') : 'stop';
-      return sendJson(200, {
+      sendJson(200, {
         id,
         object: 'chat.completion',
         created,
         model,
         choices: [{ index: 0, message: { role: 'assistant', content: text }, finish_reason: finish, logprobs: null }],
         usage: usage(text),
-      });
+      }); return;
     }
 
     res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive' });

@@ -164,13 +164,14 @@ function toProviderError(err: unknown, signal: AbortSignal, sawText: boolean): u
   if (err instanceof APIConnectionError) {
     return new AppError('llm_unavailable', undefined, { cause: new Error('OpenAI-compatible endpoint unreachable'), detail: 'unreachable' });
   }
-  if (err instanceof APIError) {
-    const body = (err.error ?? {}) as { code?: unknown; type?: unknown };
+  if (isApiError(err)) {
+    const api = err;
+    const body = (api.error ?? {}) as { code?: unknown; type?: unknown };
     // An error event inside a 200 stream has no HTTP status: its body may carry one as `code`.
-    const status = err.status ?? (typeof body.code === 'number' ? body.code : undefined);
+    const status = api.status ?? (typeof body.code === 'number' ? body.code : undefined);
     const cause = new Error(`OpenAI-compatible API error ${status ?? 'in the stream'}${safeToken(body.type)}${safeToken(body.code)}`);
     if (status === 429) {
-      return new AppError('llm_rate_limited', undefined, { retryAfterMs: retryAfterMs(err.headers), cause });
+      return new AppError('llm_rate_limited', undefined, { retryAfterMs: retryAfterMs(api.headers), cause });
     }
     const clientError = status !== undefined && status >= 400 && status < 500 && status !== 408 && status !== 409 && status !== 499;
     if (clientError && !sawText) return new AppError('llm_refused', undefined, { cause });
@@ -182,6 +183,11 @@ function toProviderError(err: unknown, signal: AbortSignal, sawText: boolean): u
     cause: new Error(`OpenAI-compatible stream failed: ${err instanceof Error ? err.name : typeof err}`),
     detail: 'unreachable',
   });
+}
+
+/** `instanceof` alone would leave the class's type parameters as any. */
+function isApiError(err: unknown): err is APIError {
+  return err instanceof APIError;
 }
 
 /** ` (token)` for enum-like values only, never free text. */

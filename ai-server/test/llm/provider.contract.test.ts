@@ -1,8 +1,8 @@
 import { inspect } from 'node:util';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { LlmErrorDetail } from '@ai-chat/protocol';
-import { startGeminiStub, type GeminiStub } from '@ai-chat/testkit/gemini-stub';
-import { startOpenAiStub, type OpenAiStub } from '@ai-chat/testkit/openai-stub';
+import { startGeminiStub, type GeminiStub, type GeminiStubScenario } from '@ai-chat/testkit/gemini-stub';
+import { startOpenAiStub, type OpenAiStub, type OpenAiStubScenario } from '@ai-chat/testkit/openai-stub';
 import { freePort } from '@ai-chat/testkit/ports';
 import { AppError } from '../../src/errors.js';
 import { DemoProvider, demoReply } from '../../src/llm/demo-provider.js';
@@ -51,7 +51,7 @@ function geminiHarness(): Harness {
     text: (pieces) => stub.enqueue({ kind: 'text', pieces }),
     hold: (pieces) => stub.enqueue({ kind: 'silence', afterPieces: pieces.length, pieces }),
     fail(failure) {
-      const scenario = {
+      const scenario: Record<Failure, GeminiStubScenario> = {
         refused: { kind: 'http-error', status: 403 },
         'rate-limited-7s': { kind: 'http-error', status: 429, retryDelay: '7s' },
         overloaded: { kind: 'http-error', status: 503 },
@@ -59,7 +59,7 @@ function geminiHarness(): Harness {
         'stream-error': { kind: 'stream-error', afterPieces: 1 },
         cut: { kind: 'cut', afterPieces: 1, partialEvent: true },
         'safety-before-text': { kind: 'text', pieces: [], finishReason: 'SAFETY' },
-      } as const;
+      };
       stub.enqueue(scenario[failure]);
     },
     lastOutcome: () => stub.requests.at(-1)!.outcome,
@@ -82,7 +82,7 @@ function openAiHarness(): Harness {
     text: (pieces) => stub.enqueue({ kind: 'text', pieces }),
     hold: (pieces) => stub.enqueue({ kind: 'silence', afterPieces: pieces.length, pieces }),
     fail(failure) {
-      const scenario = {
+      const scenario: Record<Failure, OpenAiStubScenario> = {
         refused: { kind: 'http-error', status: 401 },
         'rate-limited-7s': { kind: 'http-error', status: 429, retryAfter: '7' },
         overloaded: { kind: 'http-error', status: 503 },
@@ -90,7 +90,7 @@ function openAiHarness(): Harness {
         'stream-error': { kind: 'stream-error', afterPieces: 1 },
         cut: { kind: 'cut', afterPieces: 1, partialEvent: true },
         'safety-before-text': { kind: 'text', pieces: [], finishReason: 'content_filter' },
-      } as const;
+      };
       stub.enqueue(scenario[failure]);
     },
     lastOutcome: () => stub.requests.at(-1)!.outcome,

@@ -147,8 +147,13 @@ describe('schemas (test/schemas)', () => {
 });
 
 describe('docker-compose.yml', () => {
-  it('has the four services', () => {
-    expect(Object.keys(services(composeRaw)).sort()).toEqual(['ai-server', 'frontend', 'redis', 'traefik']);
+  it('has the four services, and a local model server only behind the `ollama` profile', () => {
+    const all = services(composeRaw);
+    const always = Object.keys(all).filter((name) => !('profiles' in (all[name] as Obj)));
+    expect(always.sort()).toEqual(['ai-server', 'frontend', 'redis', 'traefik']);
+    expect(Object.keys(all).sort()).toEqual(['ai-server', 'frontend', 'ollama', 'redis', 'traefik']);
+    expect(service(composeRaw, 'ollama').profiles).toEqual(['ollama']);
+    expect(service(composeRaw, 'ollama')).not.toHaveProperty('ports');
   });
 
   it('lets ai-server scale: no container_name, no fixed host port', () => {

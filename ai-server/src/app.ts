@@ -8,6 +8,7 @@ import type { Config } from './config.js';
 import { DemoProvider } from './llm/demo-provider.js';
 import { GeminiProvider } from './llm/gemini-provider.js';
 import type { LlmProvider } from './llm/llm-provider.js';
+import { OpenAiProvider } from './llm/openai-provider.js';
 import { ChatHttpServer } from './server/http-server.js';
 import type { ChatStore } from './store/chat-store.js';
 import { EmbeddedChatStore } from './store/embedded-store.js';
@@ -89,7 +90,7 @@ export function createStore(config: Config, log: Logger, choice: StoreChoice = {
 }
 
 export function createLlm(config: Config, log: Logger): LlmProvider {
-  if (config.geminiApiKey) {
+  if (config.llmProvider === 'gemini' && config.geminiApiKey) {
     return new GeminiProvider({
       apiKey: config.geminiApiKey,
       model: config.geminiModel,
@@ -97,7 +98,16 @@ export function createLlm(config: Config, log: Logger): LlmProvider {
       ...(config.geminiBaseUrl ? { baseUrl: config.geminiBaseUrl } : {}),
     });
   }
-  log.warn('GEMINI_API_KEY is not set: answering with the offline demo model');
+  if (config.llmProvider === 'openai' && config.openaiModel) {
+    return new OpenAiProvider({
+      baseUrl: config.openaiBaseUrl ?? 'https://api.openai.com/v1',
+      model: config.openaiModel,
+      systemPrompt: config.systemPrompt,
+      ...(config.openaiApiKey ? { apiKey: config.openaiApiKey } : {}),
+      ...(config.openaiExtraBody ? { extraBody: config.openaiExtraBody } : {}),
+    });
+  }
+  log.warn('no model is configured (GEMINI_API_KEY, or OPENAI_BASE_URL and OPENAI_MODEL): answering with the offline demo model');
   return new DemoProvider({});
 }
 

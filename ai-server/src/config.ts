@@ -50,6 +50,21 @@ const envSchema = z.object({
   GEMINI_API_KEY: optionalString,
   GEMINI_MODEL: optionalString.transform((v) => v ?? 'gemini-2.5-flash'),
   GEMINI_BASE_URL: url(['http:', 'https:']),
+  LLM_PROVIDER: optionalString.pipe(z.enum(['gemini', 'openai', 'demo']).optional()),
+  OPENAI_BASE_URL: url(['http:', 'https:']),
+  OPENAI_API_KEY: optionalString,
+  OPENAI_MODEL: optionalString,
+  OPENAI_EXTRA_BODY: optionalString.transform((v, ctx) => {
+    if (v === undefined) return undefined;
+    try {
+      const parsed: unknown = JSON.parse(v);
+      if (parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed)) return parsed as Record<string, unknown>;
+    } catch {
+      // reported below
+    }
+    ctx.addIssue({ code: 'custom', message: 'must be a JSON object, e.g. {"temperature":0.2}' });
+    return z.NEVER;
+  }),
   SYSTEM_PROMPT: z
     .string()
     .optional()
@@ -110,6 +125,13 @@ export interface Config {
   readonly geminiApiKey: string | undefined;
   readonly geminiModel: string;
   readonly geminiBaseUrl: string | undefined;
+  /** Which model family answers: from LLM_PROVIDER, else from the keys set. */
+  readonly llmProvider: LlmProviderName;
+  readonly openaiBaseUrl: string | undefined;
+  readonly openaiApiKey: string | undefined;
+  /** Set whenever `llmProvider` is `openai`. */
+  readonly openaiModel: string | undefined;
+  readonly openaiExtraBody: Readonly<Record<string, unknown>> | undefined;
   readonly systemPrompt: string;
   readonly contextMaxChars: number;
   readonly llmIdleTimeoutMs: number;
@@ -136,6 +158,29 @@ export interface Config {
   readonly authJwtSecret: string | undefined;
   readonly authJwksUrl: string | undefined;
   readonly logLevel: string;
+}
+
+export type LlmProviderName = 'gemini' | 'openai' | 'demo';
+
+/**
+ * LLM_PROVIDER, or when unset the one family whose keys are set (`demo` when none).
+ * Pushes a problem when the choice cannot be made or lacks what it needs.
+ */
+function chooseProvider(e: z.infer<typeof envSchema>, problems: string[]): LlmProviderName {
+  const gemini = e.GEMINI_API_KEY !== undefined;
+  const openai = e.OPENAI_BASE_URL !== undefined || e.OPENAI_API_KEY !== undefined;
+  let provider: LlmProviderName;
+  if (e.LLM_PROVIDER !== undefined) provider = e.LLM_PROVIDER;
+  else if (gemini && openai) {
+    problems.push('LLM_PROVIDER: both GEMINI_API_KEY and OPENAI_BASE_URL/OPENAI_API_KEY are set; set LLM_PROVIDER=gemini or LLM_PROVIDER=openai to say which answers');
+    return 'demo';
+  } else provider = gemini ? 'gemini' : openai ? 'openai' : 'demo';
+  if (provider === 'gemini' && !gemini) problems.push('GEMINI_API_KEY: required with LLM_PROVIDER=gemini');
+  if (provider === 'openai') {
+    if (!openai) problems.push('OPENAI_BASE_URL: required with LLM_PROVIDER=openai (or OPENAI_API_KEY for api.openai.com)');
+    if (e.OPENAI_MODEL === undefined) problems.push('OPENAI_MODEL: required with LLM_PROVIDER=openai (the model name the endpoint serves)');
+  }
+  return provider;
 }
 
 export class ConfigError extends Error {
@@ -182,6 +227,7 @@ export function loadConfig(env: Env): Config {
   if (4 * e.MAX_REPLY_CHARS + 16_384 > HISTORY_FRAME_BUDGET_BYTES) {
     problems.push(`MAX_REPLY_CHARS: at most ${Math.floor((HISTORY_FRAME_BUDGET_BYTES - 16_384) / 4)} (a reply must fit one history frame)`);
   }
+  const llmProvider = chooseProvider(e, problems);
   const dir = dataDir(e.DATA_DIR);
   if (existsSync(dir) && !statSync(dir).isDirectory()) {
     problems.push(`DATA_DIR: ${dir} exists and is not a directory`);
@@ -200,6 +246,11 @@ export function loadConfig(env: Env): Config {
     geminiApiKey: e.GEMINI_API_KEY,
     geminiModel: e.GEMINI_MODEL,
     geminiBaseUrl: e.GEMINI_BASE_URL,
+    llmProvider,
+    openaiBaseUrl: e.OPENAI_BASE_URL,
+    openaiApiKey: e.OPENAI_API_KEY,
+    openaiModel: e.OPENAI_MODEL,
+    openaiExtraBody: e.OPENAI_EXTRA_BODY,
     systemPrompt: e.SYSTEM_PROMPT,
     contextMaxChars: e.CONTEXT_MAX_CHARS,
     llmIdleTimeoutMs: e.LLM_IDLE_TIMEOUT_MS,

@@ -1,11 +1,9 @@
-import { ErrorCodes, type ErrorCode, type ErrorFrame } from '@ai-chat/protocol';
-
-/** What refines an `llm_unavailable`: overloaded, timeout, unreachable, server_error. */
-export type ErrorDetail = NonNullable<ErrorFrame['detail']>;
+import { ErrorCodes, type ErrorCode, type LlmErrorDetail } from '@ai-chat/protocol';
 
 export interface AppErrorOptions {
   retryAfterMs?: number;
-  detail?: ErrorDetail;
+  /** Refines an `llm_unavailable` (sent to the client as `detail`). */
+  detail?: LlmErrorDetail;
   cause?: unknown;
 }
 
@@ -14,7 +12,7 @@ export class AppError extends Error {
   readonly code: ErrorCode;
   readonly retryable: boolean;
   readonly retryAfterMs: number | undefined;
-  readonly detail: ErrorDetail | undefined;
+  readonly detail: LlmErrorDetail | undefined;
 
   constructor(code: ErrorCode, message: string = ErrorCodes[code].message, options: AppErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });

@@ -37,3 +37,8 @@ export const ErrorCodes = {
 export type ErrorCode = keyof typeof ErrorCodes;
 
 export const errorCodeSchema = z.enum(Object.keys(ErrorCodes) as [ErrorCode, ...ErrorCode[]]);
+
+/** What refines an `llm_unavailable`: the provider said it is overloaded, no piece came within the idle timeout, the network failed, or another provider failure. */
+export const LLM_ERROR_DETAILS = ['overloaded', 'timeout', 'unreachable', 'server_error'] as const;
+export type LlmErrorDetail = (typeof LLM_ERROR_DETAILS)[number];
+export const llmErrorDetailSchema = z.enum(LLM_ERROR_DETAILS);

@@ -7,7 +7,7 @@ export { PROTOCOL_VERSION } from './version.js';
 export { CHAT_ID_RE, CLIENT_MSG_ID_RE, isValidChatId } from './identifiers.js';
 export { codePointLength } from './characters.js';
 export { HISTORY_FRAME_BUDGET_BYTES, MAX_FRAME_BYTES_CEILING, MAX_MESSAGE_CHARS_CEILING, maxFrameBytes } from './limits.js';
-export { ErrorCodes, errorCodeSchema, type ErrorCode } from './error-codes.js';
+export { ErrorCodes, errorCodeSchema, LLM_ERROR_DETAILS, llmErrorDetailSchema, type ErrorCode, type LlmErrorDetail } from './error-codes.js';
 export {
   finishReasonSchema,
   messageSchema,

@@ -1,6 +1,6 @@
 import * as z from 'zod/mini';
 import { finishReasonSchema, messageSchema, turnSchema } from './conversation.js';
-import { errorCodeSchema } from './error-codes.js';
+import { errorCodeSchema, llmErrorDetailSchema } from './error-codes.js';
 import { PROTOCOL_VERSION } from './version.js';
 
 export const welcomeFrameSchema = z.object({
@@ -70,7 +70,7 @@ export const errorFrameSchema = z.object({
   messageId: z.optional(z.string()),
   retryAfterMs: z.optional(z.number()),
   /** Refines an `llm_unavailable`. */
-  detail: z.optional(z.enum(['overloaded', 'timeout', 'unreachable', 'server_error'])),
+  detail: z.optional(llmErrorDetailSchema),
 });
 export type ErrorFrame = z.infer<typeof errorFrameSchema>;
 

@@ -31,6 +31,7 @@ const frames: ServerFrame[] = [
     retryAfterMs: 1500,
   },
   { type: 'error', code: 'llm_unavailable', message: 'x', retryable: true, chatId: CHAT, turnId: 't1', messageId: 'm3' },
+  { type: 'error', code: 'llm_unavailable', message: 'x', retryable: true, chatId: CHAT, turnId: 't1', detail: 'overloaded' },
 ];
 
 describe('decodeServerFrame', () => {
@@ -41,6 +42,11 @@ describe('decodeServerFrame', () => {
   it('keeps an error with a code it does not know (a newer server), as internal', () => {
     const frame = { type: 'error', code: 'a_newer_code', message: 'x', retryable: false, chatId: CHAT };
     expect(decodeServerFrame(JSON.stringify(frame))).toEqual({ ok: true, value: { ...frame, code: 'internal' } });
+  });
+
+  it('keeps an error with a detail it does not know (a newer server), without the detail', () => {
+    const frame = { type: 'error', code: 'llm_unavailable', message: 'x', retryable: true, chatId: CHAT };
+    expect(decodeServerFrame(JSON.stringify({ ...frame, detail: 'melted' }))).toEqual({ ok: true, value: frame });
   });
 
   it('drops fields it does not know (a newer server may add some)', () => {

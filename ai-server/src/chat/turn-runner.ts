@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { ErrorCodes, type ErrorCode, type ErrorFrame, type FinishReason, type LiveFrame, type Message, type MessageStatus } from '@ai-chat/protocol';
 import { AppError, isAppError } from '../errors.js';
-import type { LlmProvider } from '../llm/llm-provider.js';
+import type { LlmProvider, LlmUsage } from '../llm/llm-provider.js';
 import type { ChatStore, TurnSignal } from '../store/chat-store.js';
 import { buildContext } from './context.js';
 import { newId } from './ids.js';
@@ -87,6 +87,7 @@ export class TurnRunner {
     };
 
     let finishReason: FinishReason = 'stop';
+    let usage: LlmUsage | null = null;
     let failure: AppError | null = null;
     try {
       // The turn's `start` was published by the store when the turn was opened or claimed.
@@ -100,6 +101,10 @@ export class TurnRunner {
       for await (const event of this.llm.stream({ contents, signal: this.abortController.signal })) {
         if (this.abortReason) break;
         armIdle();
+        if (event.type === 'usage') {
+          usage = event.usage;
+          continue;
+        }
         if (event.type === 'finish') {
           finishReason = event.reason;
           continue;
@@ -147,6 +152,8 @@ export class TurnRunner {
         chars: this.replyChars,
         finishReason: failure ? null : finishReason,
         errorCode: failure?.code ?? null,
+        inputTokens: usage?.inputTokens ?? null,
+        outputTokens: usage?.outputTokens ?? null,
       },
       'turn finished',
     );

@@ -1,4 +1,4 @@
-import type { LlmEvent, LlmMessage, LlmProvider, LlmRequest } from './llm-provider.js';
+import { collectCompletion, type LlmCompletion, type LlmEvent, type LlmMessage, type LlmProvider, type LlmRequest } from './llm-provider.js';
 
 export interface DemoProviderOptions {
   /** Pause between two pieces, so the page shows a reply being streamed. Default 30 ms. */
@@ -31,6 +31,10 @@ export class DemoProvider implements LlmProvider {
     }
     signal.throwIfAborted();
     yield { type: 'finish', reason: 'stop' };
+  }
+
+  complete(request: LlmRequest): Promise<LlmCompletion> {
+    return collectCompletion(new DemoProvider({ pieceDelayMs: 0 }).stream(request));
   }
 }
 

@@ -1,6 +1,7 @@
 import { ApiError, GoogleGenAI } from '@google/genai';
-import { AppError, type ErrorDetail } from '../errors.js';
-import type { LlmEvent, LlmProvider, LlmRequest } from './llm-provider.js';
+import { AppError } from '../errors.js';
+import { statusDetail } from './error-detail.js';
+import { collectCompletion, type LlmCompletion, type LlmEvent, type LlmProvider, type LlmRequest, type LlmUsage } from './llm-provider.js';
 
 export interface GeminiProviderOptions {
   apiKey: string;
@@ -64,6 +65,7 @@ export class GeminiProvider implements LlmProvider {
     signal.addEventListener('abort', onAbort, { once: true });
     let sawText = false;
     let rawFinish: string | undefined;
+    let usage: LlmUsage | undefined;
     try {
       try {
         const chunks = await this.#ai.models.generateContentStream({
@@ -95,6 +97,10 @@ export class GeminiProvider implements LlmProvider {
             yield { type: 'text', text: part.text };
           }
           if (candidate?.finishReason !== undefined) rawFinish = candidate.finishReason;
+          const meta = chunk.usageMetadata;
+          if (meta?.promptTokenCount !== undefined) {
+            usage = { inputTokens: meta.promptTokenCount, outputTokens: meta.candidatesTokenCount ?? 0 };
+          }
         }
       } catch (err) {
         throw toProviderError(err, signal, sawText);
@@ -104,8 +110,8 @@ export class GeminiProvider implements LlmProvider {
         // The API always ends with a finishReason: a stream closed without one was cut
         // (a proxy, a dropped connection ended cleanly) and its reply is incomplete.
         throw new AppError('llm_unavailable', undefined, {
-          detail: 'unreachable',
           cause: new Error('Gemini stream ended without a finishReason'),
+          detail: 'unreachable',
         });
       }
       const reason = mapFinishReason(rawFinish);
@@ -114,11 +120,17 @@ export class GeminiProvider implements LlmProvider {
           cause: new Error(`Gemini finished with ${safeToken(rawFinish)} before any text`),
         });
       }
+      if (usage) yield { type: 'usage', usage };
       yield { type: 'finish', reason };
     } finally {
       signal.removeEventListener('abort', onAbort);
       controller.abort();
     }
+  }
+
+  /** The streamed request read to its end (one request, like a turn). */
+  complete(request: LlmRequest): Promise<LlmCompletion> {
+    return collectCompletion(this.stream(request));
   }
 }
 
@@ -141,21 +153,13 @@ function toProviderError(err: unknown, signal: AbortSignal, sawText: boolean): u
     // 4xx means this request will never work (bad request, key, permission, model):
     // refused, unless text already went out (refused means "before any text").
     const clientError = err.status >= 400 && err.status < 500 && err.status !== 408 && err.status !== 499;
-    return clientError && !sawText
-      ? new AppError('llm_refused', undefined, { cause })
-      : new AppError('llm_unavailable', undefined, { detail: unavailableDetail(err.status), cause });
+    if (clientError && !sawText) return new AppError('llm_refused', undefined, { cause });
+    return new AppError('llm_unavailable', undefined, { cause, detail: statusDetail(err.status) });
   }
   return new AppError('llm_unavailable', undefined, {
-    detail: 'unreachable',
     cause: new Error(`Gemini request failed: ${describeTransportError(err)}`),
+    detail: 'unreachable',
   });
-}
-
-/** 503: the provider says it is overloaded; 408/499/504: it timed out; else its own failure. */
-function unavailableDetail(status: number): ErrorDetail {
-  if (status === 503) return 'overloaded';
-  if (status === 408 || status === 499 || status === 504) return 'timeout';
-  return 'server_error';
 }
 
 function isApiError(err: unknown): err is ApiError {

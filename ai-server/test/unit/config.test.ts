@@ -67,4 +67,32 @@ describe('loadConfig', () => {
     expect(c.allowedOrigins).toEqual(['https://a.example', 'https://b.example']);
     expect(c.geminiApiKey).toBeUndefined();
   });
+
+  it('chooses the model family from the keys set, or from LLM_PROVIDER', () => {
+    expect(loadConfig({}).llmProvider).toBe('demo');
+    expect(loadConfig({ GEMINI_API_KEY: 'k' }).llmProvider).toBe('gemini');
+    const local = loadConfig({ OPENAI_BASE_URL: 'http://localhost:11434/v1', OPENAI_MODEL: 'llama3.2' });
+    expect(local).toMatchObject({ llmProvider: 'openai', openaiBaseUrl: 'http://localhost:11434/v1', openaiApiKey: undefined, openaiModel: 'llama3.2' });
+    expect(loadConfig({ OPENAI_API_KEY: 'sk', OPENAI_MODEL: 'gpt-4o-mini' }).llmProvider).toBe('openai');
+    const both = { GEMINI_API_KEY: 'k', OPENAI_BASE_URL: 'http://localhost:11434/v1', OPENAI_MODEL: 'm' };
+    expect(loadConfig({ ...both, LLM_PROVIDER: 'openai' }).llmProvider).toBe('openai');
+    expect(loadConfig({ ...both, LLM_PROVIDER: 'gemini' }).llmProvider).toBe('gemini');
+    expect(loadConfig({ ...both, LLM_PROVIDER: 'demo' }).llmProvider).toBe('demo');
+  });
+
+  it('refuses to start when both families are set and LLM_PROVIDER does not say which', () => {
+    expect(() => loadConfig({ GEMINI_API_KEY: 'k', OPENAI_BASE_URL: 'http://localhost:11434/v1', OPENAI_MODEL: 'm' })).toThrow(
+      /LLM_PROVIDER: both GEMINI_API_KEY and OPENAI_BASE_URL\/OPENAI_API_KEY are set/,
+    );
+  });
+
+  it('refuses a chosen provider without what it needs, an unknown provider, and extra body that is not a JSON object', () => {
+    expect(() => loadConfig({ LLM_PROVIDER: 'gemini' })).toThrow(/GEMINI_API_KEY: required/);
+    expect(() => loadConfig({ OPENAI_BASE_URL: 'http://localhost:11434/v1' })).toThrow(/OPENAI_MODEL: required/);
+    expect(() => loadConfig({ LLM_PROVIDER: 'openai', OPENAI_MODEL: 'm' })).toThrow(/OPENAI_BASE_URL: required/);
+    expect(() => loadConfig({ LLM_PROVIDER: 'claude' })).toThrow(/LLM_PROVIDER/);
+    expect(() => loadConfig({ OPENAI_EXTRA_BODY: '[1]' })).toThrow(/OPENAI_EXTRA_BODY: must be a JSON object/);
+    expect(() => loadConfig({ OPENAI_EXTRA_BODY: '{oops' })).toThrow(/OPENAI_EXTRA_BODY/);
+    expect(loadConfig({ OPENAI_EXTRA_BODY: '{"temperature":0.2}' }).openaiExtraBody).toEqual({ temperature: 0.2 });
+  });
 });

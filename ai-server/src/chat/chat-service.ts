@@ -48,6 +48,8 @@ export class ChatService {
   private readonly recovery: TurnRecovery;
   /** Concurrent joins of one chat on this replica share one snapshot read. */
   private readonly snapshots: SharedReads<ChatSnapshot>;
+  /** The `history` frame of a shared snapshot, built once for all the joins sharing it. */
+  private readonly historyFrames = new WeakMap<ChatSnapshot, HistoryFrame>();
   private draining = false;
 
   constructor(
@@ -225,7 +227,9 @@ export class ChatService {
         snap = await this.snapshots.get(chatId);
       }
       if (snap.turn) this.recovery.watch(chatId);
-      sink.send(this.historyFrame(chatId, snap.messages, snap.total, snap.turn));
+      let frame = this.historyFrames.get(snap);
+      if (!frame) this.historyFrames.set(snap, (frame = this.historyFrame(chatId, snap.messages, snap.total, snap.turn)));
+      sink.send(frame);
       sub.release(snap.ev);
     } catch (err) {
       sub.release(null);

@@ -7,6 +7,7 @@ import type { ClientSink } from './client-sink.js';
 import { newId } from './ids.js';
 import { LiveSubscription } from './live-subscription.js';
 import { SharedReads } from './shared-reads.js';
+import { SnapshotCache } from './snapshot-cache.js';
 import { TurnRecovery } from './turn-recovery.js';
 import { TurnRunner, type TurnSettings, type TurnSpec } from './turn-runner.js';
 
@@ -46,7 +47,10 @@ export class ChatService {
   /** Clients gone: nothing may subscribe them again (frames they queued still run). */
   private readonly detached = new WeakSet<ClientSink>();
   private readonly recovery: TurnRecovery;
-  /** Concurrent joins of one chat on this replica share one snapshot read. */
+  /**
+   * Concurrent joins of one chat on this replica share one snapshot read; a chat joined
+   * again unchanged costs a head read (snapshot-cache.ts).
+   */
   private readonly snapshots: SharedReads<ChatSnapshot>;
   /** The `history` frame of a shared snapshot, built once for all the joins sharing it. */
   private readonly historyFrames = new WeakMap<ChatSnapshot, HistoryFrame>();
@@ -58,7 +62,8 @@ export class ChatService {
     private readonly options: ChatServiceOptions,
     private readonly log: Logger,
   ) {
-    this.snapshots = new SharedReads((chatId) => store.snapshot(chatId, HISTORY_MAX_MESSAGES));
+    const cache = new SnapshotCache(store, HISTORY_MAX_MESSAGES);
+    this.snapshots = new SharedReads((chatId) => cache.get(chatId));
     this.recovery = new TurnRecovery(
       store,
       {

@@ -5,7 +5,7 @@ import { AppError } from '../errors.js';
 import { ChatService, errorFrame } from '../chat/chat-service.js';
 import type { ClientSink, LegacyReply } from '../chat/client-sink.js';
 import { FrameError, parseClientFrame } from '../protocol/parse.js';
-import { frameText } from './frame-text.js';
+import { frameBytes } from './frame-text.js';
 import type { LegacyAdapter } from './legacy-adapter.js';
 import type { RateLimits } from './limits.js';
 import type { OutboundBudget } from './outbound-budget.js';
@@ -81,7 +81,7 @@ export class Connection implements ClientSink {
       this.ws.close(CloseCode.tryAgainLater, 'reader too slow');
       return;
     }
-    this.ws.send(frameText(frame));
+    this.ws.send(frameBytes(frame), { binary: false });
     this.limits.budget.noteSent(this);
   }
 

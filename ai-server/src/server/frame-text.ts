@@ -1,14 +1,15 @@
 /**
- * The JSON text of a frame, made once per frame object: a frame sent to many sockets (a
- * `history` several joins share, a live frame to every watcher) is serialised once.
+ * The UTF-8 JSON of a frame, made once per frame object: a frame sent to many sockets (a
+ * `history` several joins share, a live frame to every watcher) is serialised and encoded
+ * once, and its bytes are shared by every socket's queue.
  */
-const texts = new WeakMap<object, string>();
+const encoded = new WeakMap<object, Buffer>();
 
-export function frameText(frame: object): string {
-  let text = texts.get(frame);
-  if (text === undefined) {
-    text = JSON.stringify(frame);
-    texts.set(frame, text);
+export function frameBytes(frame: object): Buffer {
+  let bytes = encoded.get(frame);
+  if (bytes === undefined) {
+    bytes = Buffer.from(JSON.stringify(frame), 'utf8');
+    encoded.set(frame, bytes);
   }
-  return text;
+  return bytes;
 }

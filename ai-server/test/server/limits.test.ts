@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { connect } from 'node:net';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { HistoryFrame } from '@ai-chat/protocol';
 import { sharedRedis } from '@ai-chat/testkit/redis-server';
 import { startReplica, type ReplicaProcess } from '@ai-chat/testkit/replica';
 import { newChatId, newMsgId, startTestServer } from '@ai-chat/testkit/replica-in-process';
@@ -47,7 +48,7 @@ describe.skipIf(!redis)('limits shared by two replica processes', () => {
   }, 30_000);
   afterAll(async () => {
     for (const c of open) c.close();
-    await Promise.all([one as ReplicaProcess | undefined, two as ReplicaProcess | undefined].map((r) => r?.stop()));
+    for (const replica of [one as ReplicaProcess | undefined, two as ReplicaProcess | undefined]) await replica?.stop();
     await redis?.stop();
   });
 
@@ -109,8 +110,8 @@ describe.skipIf(!redis)('limits shared by two replica processes', () => {
     b.send({ type: 'send', chatId, clientMsgId: m2, text: 'two' });
     expect(await b.waitFor('error', (f) => f.clientMsgId === m2)).toMatchObject({ code: 'rate_limited', chatId });
     b.send({ type: 'join', chatId });
-    const history = await b.waitFor('history', (f) => f.chatId === chatId);
-    expect(history.messages.map((m: { role: string }) => m.role)).toEqual(['user', 'model']);
+    const history = (await b.waitFor('history', (f) => f.chatId === chatId)) as HistoryFrame;
+    expect(history.messages.map((m) => m.role)).toEqual(['user', 'model']);
   });
 
   it('reads per client over all its sockets and replicas: beyond the burst rate_limited; its messages still pass', async () => {

@@ -8,7 +8,7 @@
  * A real `redis-server` (the test kit's) and one ai-server process (`node dist/main.js`,
  * run `npm run build` first) on loopback, behind a pretend proxy (`TRUST_PROXY=1`, each
  * client named by its `X-Forwarded-For`). A chat is seeded with more history than one
- * `history` frame holds. The flooder holds 50 sockets, each sending its next `join` of
+ * `history` frame holds. The flooder (a process of its own) holds 50 sockets, each sending its next `join` of
  * that chat as soon as the previous one is answered (history or error), for the whole
  * measured phase. The victim sends one message at a time, each in a new chat, and times
  * send → ack (then leaves the chat, as the page does). Message rate limits are set off (RATE_LIMIT_PER_MINUTE=0,
@@ -17,7 +17,9 @@
  * flood p99 is over 2× the quiet p99 and also over the quiet p99 + 25 ms (a few ms on a
  * shared 2-core box is noise, not a regression), or on any failed send.
  */
+import { spawn } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
 import pino from 'pino';
 import WebSocket from 'ws';
 import { messageText } from '@ai-chat/testkit/ws-client';
@@ -79,6 +81,36 @@ async function victimRun(ws: WebSocket, count: number): Promise<number[]> {
   return times;
 }
 
+/** The flooder: FLOOD_SOCKETS sockets of one client, each joining again as soon as answered. */
+async function flood(url: string, chatId: string): Promise<void> {
+  let answers = 0;
+  let histories = 0;
+  let refusals = 0;
+  const sockets: WebSocket[] = [];
+  for (let i = 0; i < FLOOD_SOCKETS; i++) {
+    const ws = await open(url, '192.0.2.66');
+    sockets.push(ws);
+    // Only the head of each answer is looked at: the flooder spends as little as it can.
+    ws.on('message', (data: Buffer) => {
+      const head = data.subarray(0, 40).toString('latin1');
+      answers += 1;
+      if (head.startsWith('{"type":"history"')) histories += 1;
+      else if (head.startsWith('{"type":"error","code":"rate_limited"')) refusals += 1;
+      if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify({ type: 'join', chatId }));
+    });
+  }
+  for (const ws of sockets) ws.send(JSON.stringify({ type: 'join', chatId }));
+  console.log('flooding');
+  const end = () => {
+    for (const ws of sockets) ws.terminate();
+    console.log(`${answers} ${histories} ${refusals}`);
+    process.exit(0);
+  };
+  process.on('SIGTERM', end);
+  setTimeout(end, WATCHDOG_MS).unref();
+  await new Promise(() => undefined);
+}
+
 async function main(): Promise<void> {
   const watchdog = setTimeout(() => {
     console.error(`join-flood: watchdog after ${WATCHDOG_MS} ms`);
@@ -112,26 +144,19 @@ async function main(): Promise<void> {
     await victimRun(victim, 10); // warm-up
     const quiet = await victimRun(victim, SENDS);
 
-    let floodAnswers = 0;
-    let histories = 0;
-    let refusals = 0;
-    let flooding = true;
-    for (let i = 0; i < FLOOD_SOCKETS; i++) {
-      const ws = await open(replica.url, '192.0.2.66');
-      sockets.push(ws);
-      // The flooder only looks at the head of each answer: parsing 50 sockets' history
-      // frames would slow this process, where the victim's times are taken.
-      ws.on('message', (data: Buffer) => {
-        const head = data.subarray(0, 40).toString('latin1');
-        floodAnswers += 1;
-        if (head.startsWith('{"type":"history"')) histories += 1;
-        else if (head.startsWith('{"type":"error","code":"rate_limited"')) refusals += 1;
-        if (flooding && ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify({ type: 'join', chatId }));
-      });
-    }
-    for (const ws of sockets.slice(1)) ws.send(JSON.stringify({ type: 'join', chatId }));
+    // The flooder runs in a process of its own, so its work is not in the victim's times.
+    const flooder = spawn(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), FLOODER_FLAG, replica.url, chatId], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const report = new Promise<string>((resolve) => {
+      let out = '';
+      flooder.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      flooder.on('close', () => resolve(out.trim()));
+    });
+    await new Promise<void>((resolve) => flooder.stdout.once('data', () => resolve()));
     const flooded = await victimRun(victim, SENDS);
-    flooding = false;
+    flooder.kill('SIGTERM');
+    const [floodAnswers = 0, histories = 0, refusals = 0] = (await report).split('\n').at(-1)!.split(' ').map(Number);
 
     const q99 = pct(quiet, 99);
     const f99 = pct(flooded, 99);
@@ -150,4 +175,7 @@ async function main(): Promise<void> {
   }
 }
 
-await main();
+const FLOODER_FLAG = '--flooder';
+const flooderAt = process.argv.indexOf(FLOODER_FLAG);
+if (flooderAt >= 0) await flood(process.argv[flooderAt + 1]!, process.argv[flooderAt + 2]!);
+else await main();

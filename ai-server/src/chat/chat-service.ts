@@ -7,7 +7,6 @@ import type { ClientSink } from './client-sink.js';
 import { newId } from './ids.js';
 import { LiveSubscription } from './live-subscription.js';
 import { SharedReads } from './shared-reads.js';
-import { SnapshotCache } from './snapshot-cache.js';
 import { TurnRecovery } from './turn-recovery.js';
 import { TurnRunner, type TurnSettings, type TurnSpec } from './turn-runner.js';
 
@@ -47,10 +46,7 @@ export class ChatService {
   /** Clients gone: nothing may subscribe them again (frames they queued still run). */
   private readonly detached = new WeakSet<ClientSink>();
   private readonly recovery: TurnRecovery;
-  /**
-   * Concurrent joins of one chat on this replica share one snapshot read; a chat joined
-   * again unchanged costs a head read (snapshot-cache.ts).
-   */
+  /** Concurrent joins of one chat on this replica share one snapshot read. */
   private readonly snapshots: SharedReads<ChatSnapshot>;
   /** The `history` frame of a shared snapshot, built once for all the joins sharing it. */
   private readonly historyFrames = new WeakMap<ChatSnapshot, HistoryFrame>();
@@ -62,8 +58,7 @@ export class ChatService {
     private readonly options: ChatServiceOptions,
     private readonly log: Logger,
   ) {
-    const cache = new SnapshotCache(store, HISTORY_MAX_MESSAGES);
-    this.snapshots = new SharedReads((chatId) => cache.get(chatId));
+    this.snapshots = new SharedReads((chatId) => store.snapshot(chatId, HISTORY_MAX_MESSAGES));
     this.recovery = new TurnRecovery(
       store,
       {

@@ -30,16 +30,6 @@ export interface ChatSnapshot {
 }
 
 /**
- * What of a chat changes without an event: its turn's lease (it expires) and the stop
- * request. With `ev` unchanged, the rest of a snapshot read at that `ev` is unchanged.
- */
-export interface ChatHead {
-  ev: number;
-  leaseAlive: boolean;
-  stopRequested: boolean;
-}
-
-/**
  * What a subscriber of a chat receives: the store publishes events (live-event.ts) and
  * `toEnvelope` makes them these. `ev` orders frames against snapshots; a `stop` control
  * reaches the replica producing the turn; a `handover` control tells the replicas
@@ -91,8 +81,6 @@ export interface ChatStore {
   /** Resolves when the store answers (readiness). */
   ping(): Promise<void>;
   snapshot(chatId: string, maxMessages: number): Promise<ChatSnapshot>;
-  /** The chat's head: a small read that tells whether a snapshot read before is still current. */
-  snapshotHead(chatId: string): Promise<ChatHead>;
   /** The newest stored messages, oldest first, stopping once `maxChars` of text is reached. */
   recentMessages(chatId: string, maxChars: number): Promise<Message[]>;
   /**

@@ -4,7 +4,6 @@ import type {
   BeginRegenerate,
   BeginResult,
   BeginSend,
-  ChatHead,
   ChatSnapshot,
   ChatStore,
   EndTurn,
@@ -228,14 +227,6 @@ export class EmbeddedChatStore implements ChatStore {
         chars += m.text.length;
       }
       return out.reverse();
-    });
-  }
-
-  async snapshotHead(chatId: string): Promise<ChatHead> {
-    return this.guard(() => {
-      const chat = this.live(chatId);
-      if (!chat) return { ev: 0, leaseAlive: false, stopRequested: false };
-      return { ev: chat.ev, leaseAlive: this.leaseHolder(chatId) !== null, stopRequested: this.sql.turn.get(chatId)?.stop === 1 };
     });
   }
 

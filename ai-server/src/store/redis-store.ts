@@ -6,7 +6,6 @@ import type {
   BeginRegenerate,
   BeginResult,
   BeginSend,
-  ChatHead,
   ChatSnapshot,
   ChatStore,
   EndTurn,
@@ -19,7 +18,6 @@ import { parseLiveEvent, toEnvelope } from './live-event.js';
 import * as lua from './lua.js';
 import type { RateRule, RetryAfterMs } from './rate-limit.js';
 import { RATE_TAKE } from './rate-limit-lua.js';
-import { SNAPSHOT_HEAD } from './snapshot-head-lua.js';
 
 export interface RedisChatStoreOptions {
   url?: string;
@@ -112,7 +110,6 @@ export class RedisChatStore implements ChatStore {
       this.client.defineCommand(name, { numberOfKeys, lua: script.lua });
     }
     this.client.defineCommand('rateTake', { numberOfKeys: 1, lua: RATE_TAKE });
-    this.client.defineCommand('chatHead', { numberOfKeys, lua: SNAPSHOT_HEAD });
     this.client.on('error', (err: Error) => this.logConnectionError('command', err));
     this.sub.on('error', (err: Error) => this.logConnectionError('subscriber', err));
     this.sub.on('close', () => {
@@ -229,17 +226,6 @@ export class RedisChatStore implements ChatStore {
       throw toStoreError(err);
     }
     return out.reverse();
-  }
-
-  async snapshotHead(chatId: string): Promise<ChatHead> {
-    await this.whenReady(this.client);
-    const head = (this.client as unknown as { chatHead: ScriptFn }).chatHead;
-    try {
-      const [ev, lease, stop] = (await head.call(this.client, ...keyList(chatKeys(this.prefix, chatId)))) as [number, number, number];
-      return { ev, leaseAlive: lease === 1, stopRequested: stop === 1 };
-    } catch (err) {
-      throw toStoreError(err);
-    }
   }
 
   async isRecorded(chatId: string, clientMsgId: string): Promise<boolean> {

@@ -223,3 +223,37 @@ describe('HTTP request heads', () => {
     }
   });
 });
+
+describe('MAX_BUFFERED_BYTES_TOTAL', () => {
+  it('readers that do not read are closed with 1013 once the replica total is spent; a reading client goes on', async () => {
+    const server = await startTestServer({ env: { MAX_BUFFERED_BYTES_TOTAL: '700000' } });
+    try {
+      // A chat whose history frame is near its budget (about 430 KB).
+      const chatId = newChatId();
+      for (let i = 0; i < 200; i++) {
+        const q = { id: `mq${i}`, role: 'user' as const, text: 'q'.repeat(1500), createdAt: Date.now(), status: 'complete' as const };
+        const a = { id: `ma${i}`, role: 'model' as const, text: '답'.repeat(500), createdAt: Date.now(), status: 'complete' as const };
+        await server.app.store.beginTurn(chatId, { kind: 'send', clientMsgId: `seed-${i}-xxxxxx`, message: q }, { turnId: `t${i}`, owner: 'seed' });
+        await server.app.store.endTurn(chatId, { turnId: `t${i}`, mode: 'owner', message: a, replaces: null, frame: { type: 'done', chatId, turnId: `t${i}`, messageId: a.id, reply: '', finishReason: 'stop' } });
+      }
+      const paused = await Promise.all(Array.from({ length: 4 }, () => server.client()));
+      for (const c of paused) {
+        c.ws.pause();
+        // 8 × 430 KB stays under MAX_BUFFERED_BYTES (4 MiB): only the replica total is spent.
+        for (let i = 0; i < 8; i++) c.send({ type: 'join', chatId });
+      }
+      const reader = await server.client();
+      await sleep(1500); // the joins are answered into the paused sockets' queues
+      const closes = paused.map((c) => {
+        c.ws.resume();
+        return c.waitForClose(5000).catch(() => null);
+      });
+      // The slowest are closed, as many as the budget needs, not necessarily all.
+      expect(await Promise.all(closes)).toContain(1013);
+      reader.send({ type: 'join', chatId });
+      expect(await reader.waitFor('history', () => true, 10_000)).toMatchObject({ chatId, truncated: true });
+    } finally {
+      await server.close();
+    }
+  });
+});

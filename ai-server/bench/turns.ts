@@ -55,13 +55,15 @@ const TURN_TIMEOUT_MS = 15_000;
 /** A `busy` right after `done` would be a bug; a few retries keep the run going to report it. */
 const MAX_BUSY_RETRIES = 20;
 
-/** Load beyond what people do: limits and caps off (the server does not enforce them yet). */
+/** Load beyond what people do: rate limits and caps off. */
 const SERVER_ENV = {
   RATE_LIMIT_PER_MINUTE: '0',
   RATE_LIMIT_BURST: '0',
   CHAT_RATE_LIMIT_PER_MINUTE: '0',
   MAX_CONNECTIONS: '0',
   MAX_CONNECTIONS_PER_CLIENT: '0',
+  READ_RATE_LIMIT_PER_SECOND: '0',
+  MAX_CHATS_PER_SOCKET: '0',
   SHUTDOWN_GRACE_MS: '2000',
 };
 
@@ -548,7 +550,7 @@ async function main(): Promise<number> {
 
     const maxSockets = Math.max(...PLAN.concurrency, PLAN.watchers + 1);
     console.log(`bench turns (${QUICK ? '--quick' : 'full'}): node ${process.version}, in-process ai-servers (memory store; Redis A+B sharing one redis-server, appendfsync everysec), Gemini stub: ${PIECES.length} pieces, ${STUB_DELAY_MS} ms apart`);
-    console.log(`rate limits and connection caps: set off (RATE_LIMIT_PER_MINUTE=0, CHAT_RATE_LIMIT_PER_MINUTE=0, MAX_CONNECTIONS=0, MAX_CONNECTIONS_PER_CLIENT=0); they are not enforced by the server yet, so they are not in play`);
+    console.log(`rate limits and connection caps: set off (RATE_LIMIT_PER_MINUTE=0, CHAT_RATE_LIMIT_PER_MINUTE=0, READ_RATE_LIMIT_PER_SECOND=0, MAX_CONNECTIONS=0, MAX_CONNECTIONS_PER_CLIENT=0, MAX_CHATS_PER_SOCKET=0): this measures the pipeline, not the limits`);
     console.log(`sockets: one per chat, C = ${PLAN.concurrency.join(', ')} at once (at most ${maxSockets} open at a time); watchers: 1 producer + ${PLAN.watchers} watchers`);
 
     // Warm-up (not reported): JIT, the SDK's HTTP pool, Redis script cache.

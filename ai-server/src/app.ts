@@ -130,6 +130,7 @@ export function createApp(config: Config, overrides: AppOverrides = {}): App {
       maxMessageChars: config.maxMessageChars,
       llmIdleTimeoutMs: config.llmIdleTimeoutMs,
       leaseMs: config.turnLeaseMs,
+      maxChatsPerSocket: config.maxChatsPerSocket,
     },
     log.child({ component: 'chat' }),
   );

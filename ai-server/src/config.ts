@@ -95,6 +95,10 @@ const envSchema = z.object({
   MAX_CONNECTIONS: int(0).default(10_000),
   MAX_CONNECTIONS_PER_CLIENT: int(0).default(50),
   MAX_BUFFERED_BYTES: int(HISTORY_FRAME_BUDGET_BYTES + 65_536).default(4 * 1024 * 1024),
+  MAX_BUFFERED_BYTES_TOTAL: int(HISTORY_FRAME_BUDGET_BYTES + 65_536).default(64 * 1024 * 1024),
+  READ_RATE_LIMIT_PER_SECOND: int(0).default(20),
+  READ_RATE_LIMIT_BURST: int(0).default(40),
+  MAX_CHATS_PER_SOCKET: int(0).default(100),
   AUTH_JWT_SECRET: optionalString,
   AUTH_JWKS_URL: url(['http:', 'https:']),
   LOG_LEVEL: z
@@ -155,6 +159,10 @@ export interface Config {
   readonly maxConnections: number;
   readonly maxConnectionsPerClient: number;
   readonly maxBufferedBytes: number;
+  readonly maxBufferedBytesTotal: number;
+  readonly readRateLimitPerSecond: number;
+  readonly readRateLimitBurst: number;
+  readonly maxChatsPerSocket: number;
   readonly authJwtSecret: string | undefined;
   readonly authJwksUrl: string | undefined;
   readonly logLevel: string;
@@ -272,6 +280,10 @@ export function loadConfig(env: Env): Config {
     maxConnections: e.MAX_CONNECTIONS,
     maxConnectionsPerClient: e.MAX_CONNECTIONS_PER_CLIENT,
     maxBufferedBytes: e.MAX_BUFFERED_BYTES,
+    maxBufferedBytesTotal: e.MAX_BUFFERED_BYTES_TOTAL,
+    readRateLimitPerSecond: e.READ_RATE_LIMIT_PER_SECOND,
+    readRateLimitBurst: e.READ_RATE_LIMIT_BURST,
+    maxChatsPerSocket: e.MAX_CHATS_PER_SOCKET,
     authJwtSecret: e.AUTH_JWT_SECRET,
     authJwksUrl: e.AUTH_JWKS_URL,
     logLevel: e.LOG_LEVEL,

@@ -7,6 +7,16 @@ import { loadConfig, type Env } from '../../ai-server/src/config.js';
 import type { ChatStore } from '../../ai-server/src/store/chat-store.js';
 import { TestClient } from './ws-client.js';
 
+/**
+ * Tests send many messages from one address within seconds: the rate limits are off
+ * unless a test sets them (`env`).
+ */
+export const RATE_LIMITS_OFF = {
+  RATE_LIMIT_PER_MINUTE: '0',
+  CHAT_RATE_LIMIT_PER_MINUTE: '0',
+  READ_RATE_LIMIT_PER_SECOND: '0',
+} as const;
+
 export interface TestServer {
   app: App;
   url: string;
@@ -35,6 +45,7 @@ export async function startTestServer(options: {
     HOST: '127.0.0.1',
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     STATIC_DIR: '',
+    ...RATE_LIMITS_OFF,
     ...(options.redisUrl ? { REDIS_URL: options.redisUrl } : {}),
     ...(options.geminiBaseUrl ? { GEMINI_API_KEY: 'test-key', GEMINI_BASE_URL: options.geminiBaseUrl } : {}),
     ...options.env,

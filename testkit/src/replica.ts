@@ -33,7 +33,9 @@ export interface ReplicaProcess {
 /**
  * Starts `node ai-server/dist/main.js` as a child process on 127.0.0.1 and waits until
  * /readyz answers. `env` adds to (or, with undefined, removes from) a minimal environment:
- * PATH, HOME, PORT, HOST=127.0.0.1, LOG_LEVEL=info, STATIC_DIR= (no page).
+ * PATH, HOME, PORT, HOST=127.0.0.1, LOG_LEVEL=info, STATIC_DIR= (no page), and the rate
+ * limits off (tests send many messages from one address within seconds; a test of the
+ * limits sets them).
  */
 export async function startReplica(env: Record<string, string | undefined>, port?: number): Promise<ReplicaProcess> {
   if (!existsSync(SERVER_ENTRY)) throw new Error(`${SERVER_ENTRY} is missing: npm run build -w ai-server`);
@@ -46,6 +48,9 @@ export async function startReplica(env: Record<string, string | undefined>, port
     HOST: '127.0.0.1',
     LOG_LEVEL: 'info',
     STATIC_DIR: '',
+    RATE_LIMIT_PER_MINUTE: '0',
+    CHAT_RATE_LIMIT_PER_MINUTE: '0',
+    READ_RATE_LIMIT_PER_SECOND: '0',
   };
   const fullEnv: NodeJS.ProcessEnv = Object.fromEntries(
     Object.entries({ ...minimal, ...env }).filter(([, v]) => v !== undefined),

@@ -2,10 +2,11 @@ import type { Logger } from 'pino';
 import { ErrorCodes, type ErrorFrame, type HistoryFrame, type LiveFrame, type Message } from '@ai-chat/protocol';
 import { AppError, isAppError } from '../errors.js';
 import type { LlmProvider } from '../llm/llm-provider.js';
-import type { BeginRegenerate, BeginResult, BeginSend, ChatStore, StoredTurn } from '../store/chat-store.js';
+import type { BeginRegenerate, BeginResult, BeginSend, ChatSnapshot, ChatStore, StoredTurn } from '../store/chat-store.js';
 import type { ClientSink } from './client-sink.js';
 import { newId } from './ids.js';
 import { LiveSubscription } from './live-subscription.js';
+import { SharedReads } from './shared-reads.js';
 import { TurnRecovery } from './turn-recovery.js';
 import { TurnRunner, type TurnSettings, type TurnSpec } from './turn-runner.js';
 
@@ -13,10 +14,15 @@ export interface ChatServiceOptions extends TurnSettings {
   serverId: string;
   /** Budget of one `history` frame in bytes. */
   historyBudgetBytes: number;
+  /** Chats one client may have joined at once (0: no cap); beyond it `bad_request`. */
+  maxChatsPerSocket?: number;
 }
 
-/** How many stored messages a `history` frame considers before the byte budget. */
-const HISTORY_MAX_MESSAGES = 2000;
+/**
+ * How many stored messages a `join` reads at most: the newest ones, then cut to the
+ * history frame budget. Bounds the work of one `join`.
+ */
+export const HISTORY_MAX_MESSAGES = 2000;
 
 /** Following one answer in a chat without joining it (see `ChatService.follow`). */
 export interface Follower {
@@ -40,6 +46,10 @@ export class ChatService {
   /** Clients gone: nothing may subscribe them again (frames they queued still run). */
   private readonly detached = new WeakSet<ClientSink>();
   private readonly recovery: TurnRecovery;
+  /** Concurrent joins of one chat on this replica share one snapshot read. */
+  private readonly snapshots: SharedReads<ChatSnapshot>;
+  /** The `history` frame of a shared snapshot, built once for all the joins sharing it. */
+  private readonly historyFrames = new WeakMap<ChatSnapshot, HistoryFrame>();
   private draining = false;
 
   constructor(
@@ -48,6 +58,7 @@ export class ChatService {
     private readonly options: ChatServiceOptions,
     private readonly log: Logger,
   ) {
+    this.snapshots = new SharedReads((chatId) => store.snapshot(chatId, HISTORY_MAX_MESSAGES));
     this.recovery = new TurnRecovery(
       store,
       {
@@ -175,6 +186,10 @@ export class ChatService {
     const existing = this.subscriptions.get(sink)?.get(chatId);
     if (existing) return existing;
     if (this.detached.has(sink)) throw new AppError('internal', 'the client is gone');
+    const cap = this.options.maxChatsPerSocket ?? 0;
+    if (cap > 0 && (this.subscriptions.get(sink)?.size ?? 0) >= cap) {
+      throw new AppError('bad_request', `At most ${cap} chats may be joined at once on one socket; leave one first.`);
+    }
     const sub = new LiveSubscription(
       this.store,
       chatId,
@@ -207,12 +222,14 @@ export class ChatService {
     const { chatId } = sub;
     sub.hold();
     try {
-      let snap = await this.store.snapshot(chatId, HISTORY_MAX_MESSAGES);
+      let snap = await this.snapshots.get(chatId);
       if (await this.recovery.repairIfOrphaned(chatId, snap.turn, 'join')) {
-        snap = await this.store.snapshot(chatId, HISTORY_MAX_MESSAGES);
+        snap = await this.snapshots.get(chatId);
       }
       if (snap.turn) this.recovery.watch(chatId);
-      sink.send(this.historyFrame(chatId, snap.messages, snap.total, snap.turn));
+      let frame = this.historyFrames.get(snap);
+      if (!frame) this.historyFrames.set(snap, (frame = this.historyFrame(chatId, snap.messages, snap.total, snap.turn)));
+      sink.send(frame);
       sub.release(snap.ev);
     } catch (err) {
       sub.release(null);

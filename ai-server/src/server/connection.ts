@@ -6,14 +6,24 @@ import { ChatService, errorFrame } from '../chat/chat-service.js';
 import type { ClientSink, LegacyReply } from '../chat/client-sink.js';
 import { FrameError, parseClientFrame } from '../protocol/parse.js';
 import { metrics } from '../metrics/metrics.js';
+import { frameBytes } from './frame-text.js';
 import type { LegacyAdapter } from './legacy-adapter.js';
+import type { RateLimits } from './limits.js';
 import { LogBudget } from './log-budget.js';
+import type { OutboundBudget } from './outbound-budget.js';
 
 export interface ConnectionSettings {
   serverId: string;
   maxMessageChars: number;
   maxFrameBytes: number;
   maxBufferedBytes: number;
+}
+
+/** What limits a socket: its client address, the shared rate limits, the replica's outbound budget. */
+export interface ConnectionLimits {
+  client: string;
+  rates: RateLimits;
+  budget: OutboundBudget;
 }
 
 /** Frames one socket may have waiting to be handled; beyond it the socket is closed with 1013. */
@@ -50,6 +60,7 @@ export class Connection implements ClientSink {
     private readonly legacy: LegacyAdapter,
     private readonly settings: ConnectionSettings,
     private readonly log: Logger,
+    private readonly limits: ConnectionLimits,
   ) {
     this.logBudget = new LogBudget(log);
     ws.on('message', (data, isBinary) => this.onMessage(data, isBinary));
@@ -58,6 +69,7 @@ export class Connection implements ClientSink {
     });
     ws.on('close', (code) => {
       this.closed = true;
+      this.limits.budget.remove(this);
       this.service.detach(this);
       this.logBudget.close();
       this.log.debug({ code }, 'socket closed');
@@ -76,7 +88,18 @@ export class Connection implements ClientSink {
       return;
     }
     metrics.frameSent(frame);
-    this.ws.send(JSON.stringify(frame));
+    this.ws.send(frameBytes(frame), { binary: false });
+    this.limits.budget.noteSent(this);
+  }
+
+  get bufferedAmount(): number {
+    return this.ws.bufferedAmount;
+  }
+
+  /** Closed by the replica's outbound budget: among the slowest readers while it is spent. */
+  shed(): void {
+    this.log.warn({ bufferedAmount: this.ws.bufferedAmount }, 'outbound budget spent; closing a slowest reader');
+    this.close(CloseCode.tryAgainLater, 'server busy');
   }
 
   close(code: number, reason: string): void {
@@ -120,6 +143,7 @@ export class Connection implements ClientSink {
       const parsed = parseClientFrame(data, this.settings.maxMessageChars);
       if (parsed.kind === 'legacy') {
         context = { chatId: parsed.frame.chatId };
+        await this.limits.rates.beforeMessage(this.limits.client, parsed.frame.chatId, null);
         await this.legacy.send(this, parsed.frame.chatId, parsed.frame.message);
         return;
       }
@@ -140,15 +164,18 @@ export class Connection implements ClientSink {
           });
           return;
         case 'join':
+          await this.limits.rates.beforeRead(this.limits.client);
           await this.service.join(this, frame.chatId);
           return;
         case 'leave':
           this.service.leave(this, frame.chatId);
           return;
         case 'send':
+          await this.limits.rates.beforeMessage(this.limits.client, frame.chatId, frame.clientMsgId);
           await this.service.send(this, frame.chatId, frame.clientMsgId, frame.text);
           return;
         case 'regenerate':
+          await this.limits.rates.beforeMessage(this.limits.client, frame.chatId, frame.clientMsgId);
           await this.service.regenerate(this, frame.chatId, frame.clientMsgId);
           return;
         case 'stop':

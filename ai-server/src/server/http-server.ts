@@ -7,19 +7,31 @@ import type { ChatService } from '../chat/chat-service.js';
 import { newId } from '../chat/ids.js';
 import { metrics, registry } from '../metrics/metrics.js';
 import type { ChatStore } from '../store/chat-store.js';
+import { clientAddress } from './client-address.js';
+import { ConnectionCaps, type ConnectionCapSettings } from './connection-caps.js';
 import { CloseCode, Connection } from './connection.js';
 import { LegacyAdapter } from './legacy-adapter.js';
+import { RateLimits, type RateLimitSettings } from './limits.js';
 import { originAllowed, type OriginPolicy } from './origin.js';
+import { OutboundBudget } from './outbound-budget.js';
 import { createStaticHandler } from './static-files.js';
 
-export interface HttpServerSettings extends OriginPolicy {
+export interface HttpServerSettings extends OriginPolicy, RateLimitSettings, ConnectionCapSettings {
   serverId: string;
   maxMessageChars: number;
   maxFrameBytes: number;
   maxBufferedBytes: number;
   heartbeatIntervalMs: number;
   staticDir: string | undefined;
+  maxBufferedBytesTotal: number;
+  /** A request's headers must have arrived within this (else 408); default `HEADERS_TIMEOUT_MS`. */
+  headersTimeoutMs?: number;
 }
+
+/** How long a client may take to send a request's headers: slower is answered 408. */
+export const HEADERS_TIMEOUT_MS = 10_000;
+/** Largest request head accepted: larger is answered 431. */
+export const MAX_HEADER_BYTES = 16_384;
 
 const SOCKET_PATHS = new Set(['/ws-chat', '/ws-chat/', '/']);
 /** How long /readyz waits for the store before answering 503. */
@@ -35,6 +47,9 @@ export class ChatHttpServer {
   private readonly connections = new Set<Connection>();
   private readonly serveStatic: ReturnType<typeof createStaticHandler> | null;
   private readonly legacy: LegacyAdapter;
+  private readonly caps: ConnectionCaps;
+  private readonly rates: RateLimits;
+  private readonly budget: OutboundBudget;
   private heartbeat: NodeJS.Timeout | null = null;
   private draining = false;
 
@@ -46,17 +61,28 @@ export class ChatHttpServer {
   ) {
     this.serveStatic = settings.staticDir ? createStaticHandler(settings.staticDir) : null;
     this.legacy = new LegacyAdapter(service);
+    this.caps = new ConnectionCaps(settings);
+    this.rates = new RateLimits(store, settings);
+    this.budget = new OutboundBudget(settings.maxBufferedBytesTotal);
     this.wss = new WebSocketServer({
       noServer: true,
       maxPayload: settings.maxFrameBytes,
       perMessageDeflate: false,
       clientTracking: false,
     });
-    this.server = createServer((req, res) => void this.onRequest(req, res));
+    const headersTimeout = settings.headersTimeoutMs ?? HEADERS_TIMEOUT_MS;
+    this.server = createServer(
+      {
+        headersTimeout,
+        connectionsCheckingInterval: Math.min(1000, headersTimeout),
+        maxHeaderSize: MAX_HEADER_BYTES,
+      },
+      (req, res) => void this.onRequest(req, res),
+    );
     this.server.on('upgrade', (req, socket, head) => this.onUpgrade(req, socket, head));
     // Accept errors (EMFILE…) must not kill the process: log and go on.
     this.server.on('error', (err) => this.log.error({ err: err.message }, 'http server error'));
-    this.server.on('clientError', (_err, socket) => socket.destroy());
+    this.server.on('clientError', (err: NodeJS.ErrnoException, socket) => answerClientError(err, socket));
   }
 
   async listen(port: number, host?: string): Promise<AddressInfo> {
@@ -120,15 +146,28 @@ export class ChatHttpServer {
       refuse(403, 'Forbidden');
       return;
     }
+    const client = clientAddress(req, this.settings.trustProxy);
+    const capped = this.caps.refusal(client);
+    if (capped) {
+      this.log.info({ cap: capped }, capped === 'replica' ? 'upgrade refused: MAX_CONNECTIONS reached' : 'upgrade refused: MAX_CONNECTIONS_PER_CLIENT reached');
+      refuse(503, 'Service Unavailable');
+      return;
+    }
     this.wss.handleUpgrade(req, socket, head, (ws) => {
       const connId = newId('c');
       const log = this.log.child({ connId });
-      const conn = new Connection(connId, ws, this.service, this.legacy, this.settings, log);
+      const conn = new Connection(connId, ws, this.service, this.legacy, this.settings, log, {
+        client,
+        rates: this.rates,
+        budget: this.budget,
+      });
       this.connections.add(conn);
       metrics.socketOpened();
+      this.caps.opened(client);
       ws.on('close', () => {
         this.connections.delete(conn);
         metrics.socketClosed();
+        this.caps.closed(client);
       });
       if (this.draining) conn.close(CloseCode.serviceRestart, 'server restarting');
       log.debug('socket opened');
@@ -184,6 +223,17 @@ export class ChatHttpServer {
     clearTimeout(timer);
     return ok;
   }
+}
+
+/** A malformed, too large (431) or too slow (408) request is answered, not dropped silently. */
+function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
+  const status =
+    err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large'
+    : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout'
+    : err.code === 'ECONNRESET' ? null
+    : '400 Bad Request';
+  if (status && socket.writable) socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+  else socket.destroy();
 }
 
 /** The request's path, without its query. */

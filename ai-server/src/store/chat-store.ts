@@ -1,4 +1,5 @@
 import type { LiveFrame, Message } from '@ai-chat/protocol';
+import type { RateRule, RetryAfterMs } from './rate-limit.js';
 
 /** The turn record of a chat, as stored while it streams (or after its producer died). */
 export interface StoredTurn {
@@ -113,6 +114,13 @@ export interface ChatStore {
   ): Promise<StoredTurn | null>;
   /** Asks the turn streaming in the chat to stop; returns its turnId, or null when none streams. */
   requestStop(chatId: string): Promise<string | null>;
+  /** Whether a send or regenerate with this clientMsgId is already recorded in the chat. */
+  isRecorded(chatId: string, clientMsgId: string): Promise<boolean>;
+  /**
+   * Takes a token of the rate limit `key` (GCRA, rate-limit.ts), shared by every replica
+   * using the store: 0 when taken, else the ms until one is back (nothing taken).
+   */
+  takeToken(key: string, rule: RateRule): Promise<RetryAfterMs>;
   /** Subscribes to a chat's live channel; resolves once subscribed, with the way to unsubscribe. */
   subscribe(chatId: string, listener: (envelope: LiveEnvelope) => void): Promise<() => void>;
   /** Called after the live channel was lost and restored (frames may have been missed). */

@@ -13,6 +13,7 @@ import type {
 } from './chat-store.js';
 import { toEnvelope, type LiveEvent } from './live-event.js';
 import { isSqliteError, openSqlite, type SqliteDatabase } from './sqlite.js';
+import { MemoryRateLimiter, type RateRule, type RetryAfterMs } from './rate-limit.js';
 
 export interface EmbeddedChatStoreOptions {
   ttlSeconds: number;
@@ -100,6 +101,7 @@ export class EmbeddedChatStore implements ChatStore {
   private readonly leases = new Map<string, { turnId: string; expiresAt: number }>();
   private readonly listeners = new Map<string, Set<(e: LiveEnvelope) => void>>();
   private readonly timers: NodeJS.Timeout[] = [];
+  private readonly rates = new MemoryRateLimiter();
   /** NORMAL commits not yet synced to disk. */
   private unsynced = false;
   private closed = false;
@@ -226,6 +228,14 @@ export class EmbeddedChatStore implements ChatStore {
       }
       return out.reverse();
     });
+  }
+
+  async isRecorded(chatId: string, clientMsgId: string): Promise<boolean> {
+    return this.guard(() => this.live(chatId) !== null && this.sql.idem.get(chatId, clientMsgId) !== undefined);
+  }
+
+  async takeToken(key: string, rule: RateRule): Promise<RetryAfterMs> {
+    return this.guard(() => this.rates.take(key, rule));
   }
 
   async beginTurn(

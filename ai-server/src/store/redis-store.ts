@@ -17,6 +17,8 @@ import type {
 import { chatChannel, chatKeys, keyList } from './keys.js';
 import { parseLiveEvent, toEnvelope } from './live-event.js';
 import * as lua from './lua.js';
+import type { RateRule, RetryAfterMs } from './rate-limit.js';
+import { RATE_TAKE } from './rate-limit-lua.js';
 
 export interface RedisChatStoreOptions {
   url?: string;
@@ -108,6 +110,7 @@ export class RedisChatStore implements ChatStore {
     for (const [name, script] of Object.entries(SCRIPTS)) {
       this.client.defineCommand(name, { numberOfKeys, lua: script.lua });
     }
+    this.client.defineCommand('rateTake', { numberOfKeys: 1, lua: RATE_TAKE });
     this.client.on('error', (err: Error) => this.logConnectionError('command', err));
     this.sub.on('error', (err: Error) => this.logConnectionError('subscriber', err));
     this.sub.on('close', () => {
@@ -246,6 +249,25 @@ export class RedisChatStore implements ChatStore {
       throw this.storeError(err);
     }
     return out.reverse();
+  }
+
+  async isRecorded(chatId: string, clientMsgId: string): Promise<boolean> {
+    await this.whenReady(this.client);
+    try {
+      return (await this.client.hexists(chatKeys(this.prefix, chatId).idem, clientMsgId)) === 1;
+    } catch (err) {
+      throw toStoreError(err);
+    }
+  }
+
+  async takeToken(key: string, rule: RateRule): Promise<RetryAfterMs> {
+    await this.whenReady(this.client);
+    const take = (this.client as unknown as { rateTake: ScriptFn }).rateTake;
+    try {
+      return Number(await take.call(this.client, `${this.prefix}rate:{${key}}`, rule.intervalMs, rule.burst));
+    } catch (err) {
+      throw toStoreError(err);
+    }
   }
 
   async beginTurn(

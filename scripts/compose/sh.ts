@@ -29,8 +29,8 @@ export function run(command: string, args: readonly string[], options: RunOption
       out += chunk.toString();
       if (options.echo) process.stdout.write(chunk.toString().replace(/^/gm, '    '));
     };
-    child.stdout.on('data', collect);
-    child.stderr.on('data', collect);
+    child.stdout?.on('data', collect);
+    child.stderr?.on('data', collect);
     if (typeof options.input === 'string') child.stdin?.end(options.input);
     else if (options.input && child.stdin) options.input.pipe(child.stdin);
     const timer = options.timeoutMs ? setTimeout(() => child.kill('SIGKILL'), options.timeoutMs) : undefined;

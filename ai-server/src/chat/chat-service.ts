@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { ErrorCodes, type ErrorFrame, type HistoryFrame, type LiveFrame, type Message } from '@ai-chat/protocol';
 import { AppError, isAppError } from '../errors.js';
+import { metrics } from '../metrics/metrics.js';
 import type { LlmProvider } from '../llm/llm-provider.js';
 import type { BeginRegenerate, BeginResult, BeginSend, ChatSnapshot, ChatStore, StoredTurn } from '../store/chat-store.js';
 import type { ClientSink } from './client-sink.js';
@@ -188,6 +189,7 @@ export class ChatService {
     if (this.detached.has(sink)) throw new AppError('internal', 'the client is gone');
     const cap = this.options.maxChatsPerSocket ?? 0;
     if (cap > 0 && (this.subscriptions.get(sink)?.size ?? 0) >= cap) {
+      metrics.refused('max_chats_per_socket');
       throw new AppError('bad_request', `At most ${cap} chats may be joined at once on one socket; leave one first.`);
     }
     const sub = new LiveSubscription(

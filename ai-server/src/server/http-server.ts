@@ -149,6 +149,7 @@ export class ChatHttpServer {
     const client = clientAddress(req, this.settings.trustProxy);
     const capped = this.caps.refusal(client);
     if (capped) {
+      metrics.refused(capped === 'replica' ? 'max_connections' : 'max_connections_per_client');
       this.log.info({ cap: capped }, capped === 'replica' ? 'upgrade refused: MAX_CONNECTIONS reached' : 'upgrade refused: MAX_CONNECTIONS_PER_CLIENT reached');
       refuse(503, 'Service Unavailable');
       return;

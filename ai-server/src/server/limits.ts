@@ -1,4 +1,5 @@
 import { AppError } from '../errors.js';
+import { metrics } from '../metrics/metrics.js';
 import type { ChatStore } from '../store/chat-store.js';
 import type { RateRule } from '../store/rate-limit.js';
 
@@ -52,17 +53,18 @@ export class RateLimits {
   async beforeMessage(client: string, chatId: string, clientMsgId: string | null): Promise<void> {
     if (!this.client && !this.chat) return;
     if (clientMsgId !== null && (await this.store.isRecorded(chatId, clientMsgId))) return;
-    if (this.client) await this.take(`msg:client:${client}`, this.client, 'Too many messages from this client; retry later.');
-    if (this.chat) await this.take(`msg:chat:${chatId}`, this.chat, 'Too many messages in this chat; retry later.');
+    if (this.client) await this.take(`msg:client:${client}`, this.client, 'rate_limit_client', 'Too many messages from this client; retry later.');
+    if (this.chat) await this.take(`msg:chat:${chatId}`, this.chat, 'rate_limit_chat', 'Too many messages in this chat; retry later.');
   }
 
   /** Before a read (join): one token of the client's read budget. */
   async beforeRead(client: string): Promise<void> {
-    if (this.read) await this.take(`read:client:${client}`, this.read, 'Too many reads from this client; retry later.');
+    if (this.read) await this.take(`read:client:${client}`, this.read, 'rate_limit_read', 'Too many reads from this client; retry later.');
   }
 
-  private async take(key: string, rule: RateRule, message: string): Promise<void> {
+  private async take(key: string, rule: RateRule, reason: string, message: string): Promise<void> {
     const retryAfterMs = await this.store.takeToken(key, rule);
+    if (retryAfterMs > 0) metrics.refused(reason);
     if (retryAfterMs > 0) throw new AppError('rate_limited', message, { retryAfterMs: Math.ceil(retryAfterMs) });
   }
 }

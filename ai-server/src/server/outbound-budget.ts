@@ -1,3 +1,5 @@
+import { metrics } from '../metrics/metrics.js';
+
 /** A socket as the budget sees it. */
 export interface BufferedSocket {
   /** Bytes queued for the socket and not yet written out. */
@@ -43,6 +45,7 @@ export class OutboundBudget {
     for (const [socket] of slowest) {
       if (this.total <= this.maxBytes) break;
       this.remove(socket);
+      metrics.refused('buffer_budget');
       socket.shed();
     }
   }

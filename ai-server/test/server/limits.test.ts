@@ -67,6 +67,9 @@ describe.skipIf(!redis)('limits shared by two replica processes', () => {
     expect(refused).toMatchObject({ code: 'rate_limited', retryable: true, chatId: c3 });
     expect(refused.retryAfterMs).toBeGreaterThan(50_000);
     expect(refused.retryAfterMs).toBeLessThanOrEqual(60_000);
+    // The refusal is counted by its reason.
+    const exposed = await (await fetch(`${one.httpUrl}/metrics`)).text();
+    expect(exposed).toMatch(/^aichat_refusals_total\{reason="rate_limit_client"\} 1$/m);
     // The same clientMsgId again, many times, on both replicas: answered as a duplicate each time.
     await a.waitFor('done', (f) => f.chatId === c1, 10_000);
     for (const socket of [a, b, a, b]) {

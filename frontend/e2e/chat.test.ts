@@ -11,45 +11,7 @@ import { startGeminiStub, type GeminiStub } from '@ai-chat/testkit/gemini-stub';
 import { startRedisServer, type RedisServerHandle } from '@ai-chat/testkit/redis-server';
 import type { ReplicaProcess } from '@ai-chat/testkit/replica';
 import { skip } from '@ai-chat/testkit/skips';
-import { screenshotPath, startPageServer } from './helpers.ts';
-
-interface Bubble {
-  role: string;
-  status: string;
-  text: string;
-}
-
-async function bubbles(page: Page): Promise<Bubble[]> {
-  return page.$$eval('[data-testid="message"]', (els) =>
-    els.map((el) => ({
-      role: (el as HTMLElement).dataset.role ?? '',
-      status: (el as HTMLElement).dataset.status ?? '',
-      text: (el.querySelector('.msg__bubble')?.textContent ?? '').trim(),
-    })),
-  );
-}
-
-async function waitForBubbles(page: Page, check: (b: Bubble[]) => void, timeout = 15_000): Promise<Bubble[]> {
-  let last: Bubble[] = [];
-  await vi.waitFor(
-    async () => {
-      last = await bubbles(page);
-      check(last);
-    },
-    { timeout, interval: 100 },
-  );
-  return last;
-}
-
-async function waitForConnection(page: Page, state: 'open' | 'reconnecting' | 'offline' | 'connecting', timeout = 30_000) {
-  await page.locator(`[data-testid="connection-status"][data-state="${state}"]`).waitFor({ timeout });
-}
-
-async function send(page: Page, text: string) {
-  const input = page.getByTestId('chat-input');
-  await input.fill(text);
-  await input.press('Enter');
-}
+import { bubbles, screenshotPath, send, startPageServer, waitForBubbles, waitForConnection } from './helpers.ts';
 
 describe.skipIf(skip.browser || skip.redis)('the /chat page in Chromium, against ai-server + Redis + the Gemini stub', () => {
   let redis: RedisServerHandle;

@@ -507,6 +507,10 @@ describe('Dockerfiles', () => {
         expect(last.instructions.some((i) => i.op === 'COPY' && i.args.includes('--from='))).toBe(true);
       });
 
+      it('builds offline: no `# syntax=` directive (it makes BuildKit fetch a frontend image from a registry)', () => {
+        expect(read(file)).not.toMatch(/^#\s*syntax\s*=/im);
+      });
+
       it('runs as a non-root user', () => {
         const users = last.instructions.filter((i) => i.op === 'USER');
         expect(users.length).toBeGreaterThan(0);
